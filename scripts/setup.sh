@@ -1,0 +1,36 @@
+#!/bin/sh
+# setup.sh - installs the Debian packages trustedge needs to build, test and
+# benchmark.  Idempotent: installs only what is missing; uses sudo when not
+# root.  Called by `make run`, `make check`, `make bench` and `make fuzz`.
+set -eu
+
+PKGS="
+build-essential cmake pkg-config clang libclang-rt-dev
+openssl libssl-dev
+libcmocka-dev libjansson-dev libyaml-dev
+python3 procps
+"
+
+missing=""
+for p in $PKGS; do
+	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+		missing="$missing $p"
+	fi
+done
+[ -z "$missing" ] && exit 0
+
+if [ "$(id -u)" -eq 0 ]; then
+	SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+	SUDO="sudo"
+else
+	echo "setup: missing packages:$missing" >&2
+	echo "setup: not root and no sudo; install them and retry" >&2
+	exit 1
+fi
+
+echo "setup: installing$missing" >&2
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+# shellcheck disable=SC2086
+$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null

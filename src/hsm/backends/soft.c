@@ -1,0 +1,1453 @@
+/*
+ * soft.c - the software HSM backend: keys in a directory, one file per key,
+ * each sealed with AES-256-GCM under a master key (format in keyfile.h).
+ *
+ * Store layout (the store directory and keys/ are 0700, files 0600):
+ *   <store>/master.key     32 random bytes, made on first use (or the file
+ *                          named by the master_key_file setting)
+ *   <store>/keys/NAME.tek  one sealed key
+ *   <store>/.lock          flock(2): writers hold it exclusively
+ *   <store>/.generation    8-byte counter, bumped after every change, mapped
+ *                          shared so every process can see its cache is stale
+ *                          with one memory read instead of a stat per call
+ *
+ * Writes go to keys/.tmp-NAME, are fsync'ed, renamed into place and the
+ * directory fsync'ed, so a kill at any moment leaves a key fully there or
+ * not there.  Readers take no lock: a rename is atomic.
+ *
+ * Keys that have been used stay decoded in a bounded in-memory cache
+ * (asymmetric keys as EVP_PKEY, secret bytes in te_secure_alloc memory)
+ * until the store's generation changes.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <openssl/bio.h>
+#include <openssl/core_names.h>
+#include <openssl/decoder.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/rsa.h>
+#include <openssl/x509.h>
+
+#include "hsm/backend.h"
+#include "hsm/keyfile.h"
+
+#define KEY_SUFFIX ".tek"
+#define TMP_PREFIX ".tmp-"
+#define CACHE_BUCKETS 1024u
+#define CACHE_MAX 4096u
+#define SECRET_LEN 32
+#define USAGE_ALL (TE_HSM_USAGE_SIGN | TE_HSM_USAGE_ENCRYPT | TE_HSM_USAGE_DERIVE)
+
+/* One decoded key.  Shared by the cache and the operations using it. */
+struct key {
+	struct key *next; /* hash chain */
+	unsigned refs;    /* atomic */
+	te_keyfile_meta meta;
+	EVP_PKEY *pkey;   /* asymmetric keys */
+	uint8_t *secret;  /* secret keys: te_secure_alloc */
+	size_t secret_len;
+	char name[TE_HSM_NAME_MAX + 1];
+};
+
+struct soft {
+	char *store;
+	char *master_path;
+	int keys_fd; /* O_DIRECTORY fd of <store>/keys */
+	int lock_fd;
+	uint64_t *generation; /* shared mapping of .generation */
+	uint8_t *master;      /* te_secure_alloc, TE_MASTER_KEY_LEN */
+	EVP_MAC *hmac;
+	EVP_CIPHER *gcm;
+	pthread_mutex_t write_mu; /* flock is per open file, not per thread */
+	pthread_mutex_t cache_mu;
+	uint64_t cache_gen;
+	size_t cache_count;
+	struct key *cache[CACHE_BUCKETS];
+};
+
+static const char *const soft_settings[] = {"store", "master_key_file", NULL};
+
+/* --- small helpers -------------------------------------------------------- */
+
+static te_err io_err(const char *what, const char *path)
+{
+	int e = errno;
+
+	if (e == ENOENT)
+		return te_err_set(TE_ERR_NOT_FOUND, "%s '%s': %s", what, path, strerror(e));
+	if (e == EACCES || e == EPERM)
+		return te_err_set(TE_ERR_IO, "%s '%s': %s (check the owner and mode of the "
+				  "store; it must belong to the user running trustedge)",
+				  what, path, strerror(e));
+	return te_err_set(TE_ERR_IO, "%s '%s': %s", what, path, strerror(e));
+}
+
+static te_err write_all(int fd, const uint8_t *p, size_t n, const char *path)
+{
+	while (n > 0) {
+		ssize_t w = write(fd, p, n);
+		if (w < 0 && errno == EINTR)
+			continue;
+		if (w < 0)
+			return io_err("cannot write", path);
+		p += w;
+		n -= (size_t)w;
+	}
+	return TE_OK;
+}
+
+/* Reads a whole regular file of at most max bytes from dirfd/name. */
+static te_err read_file_at(int dirfd, const char *name, const char *shown, size_t max,
+			   te_buf *out)
+{
+	te_err rc = TE_OK;
+	struct stat st;
+	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+
+	if (fd < 0)
+		return io_err("cannot open", shown);
+	TE_ENSURE(fstat(fd, &st) == 0, TE_ERR_IO, "cannot stat '%s': %s", shown, strerror(errno));
+	TE_ENSURE(S_ISREG(st.st_mode), TE_ERR_MALFORMED, "'%s' is not a regular file", shown);
+	TE_ENSURE((size_t)st.st_size <= max, TE_ERR_MALFORMED,
+		  "'%s' is %lld bytes, more than the %zu a key file can be", shown,
+		  (long long)st.st_size, max);
+	TE_GUARD(te_buf_reserve(out, (size_t)st.st_size + 1));
+	for (;;) {
+		ssize_t r = read(fd, out->data + out->len, out->cap - out->len);
+		if (r < 0 && errno == EINTR)
+			continue;
+		TE_ENSURE(r >= 0, TE_ERR_IO, "cannot read '%s': %s", shown, strerror(errno));
+		if (r == 0)
+			break;
+		out->len += (size_t)r;
+		/* A file that grew past what fstat said is refused, not chased. */
+		TE_ENSURE(out->len <= max, TE_ERR_MALFORMED, "'%s' is too large", shown);
+		if (out->len == out->cap)
+			TE_GUARD(te_buf_reserve(out, 1));
+	}
+out:
+	close(fd);
+	return rc;
+}
+
+static te_err mkdir_private(const char *path)
+{
+	struct stat st;
+
+	if (mkdir(path, 0700) != 0 && errno != EEXIST)
+		return io_err("cannot create directory", path);
+	if (lstat(path, &st) != 0)
+		return io_err("cannot stat", path);
+	if (!S_ISDIR(st.st_mode))
+		return te_err_set(TE_ERR_CONFIG, "'%s' is not a directory", path);
+	if (st.st_uid != geteuid())
+		return te_err_set(TE_ERR_PERMISSION,
+				  "key store '%s' belongs to uid %u, not to the running user "
+				  "(uid %u)",
+				  path, (unsigned)st.st_uid, (unsigned)geteuid());
+	/* Others must not list or read key files; refuse rather than guess
+	 * whether someone already had a look. */
+	if (st.st_mode & 0077)
+		return te_err_set(TE_ERR_PERMISSION,
+				  "key store '%s' has mode %03o; it must be 0700 (chmod 700 '%s')",
+				  path, (unsigned)(st.st_mode & 0777), path);
+	return TE_OK;
+}
+
+/* mkdir -p for the parents of the store, so a fresh dev tree just works. */
+static te_err mkdir_parents(const char *path)
+{
+	te_err rc = TE_OK;
+	char *copy = strdup(path);
+
+	TE_ENSURE(copy != NULL, TE_ERR_NO_MEMORY, "out of memory");
+	for (char *p = copy + 1; *p; p++) {
+		if (*p != '/')
+			continue;
+		*p = '\0';
+		TE_ENSURE(mkdir(copy, 0755) == 0 || errno == EEXIST, TE_ERR_IO,
+			  "cannot create directory '%s': %s", copy, strerror(errno));
+		*p = '/';
+	}
+out:
+	free(copy);
+	return rc;
+}
+
+static int lock_ex(struct soft *s)
+{
+	pthread_mutex_lock(&s->write_mu);
+	while (flock(s->lock_fd, LOCK_EX) != 0) {
+		if (errno != EINTR) {
+			pthread_mutex_unlock(&s->write_mu);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void unlock_ex(struct soft *s)
+{
+	flock(s->lock_fd, LOCK_UN);
+	pthread_mutex_unlock(&s->write_mu);
+}
+
+static uint64_t generation_read(const struct soft *s)
+{
+	return __atomic_load_n(s->generation, __ATOMIC_ACQUIRE);
+}
+
+static void generation_bump(struct soft *s)
+{
+	__atomic_add_fetch(s->generation, 1, __ATOMIC_SEQ_CST);
+}
+
+static te_err key_file_name(const char *name, char out[TE_HSM_NAME_MAX + 16])
+{
+	int n = snprintf(out, TE_HSM_NAME_MAX + 16, "%s" KEY_SUFFIX, name);
+
+	if (n < 0 || n >= TE_HSM_NAME_MAX + 16)
+		return te_err_set(TE_ERR_BAD_NAME, "key name too long");
+	return TE_OK;
+}
+
+/* --- the cache ------------------------------------------------------------ */
+
+static uint32_t name_hash(const char *name)
+{
+	uint32_t h = 2166136261u; /* FNV-1a */
+
+	for (; *name; name++)
+		h = (h ^ (uint8_t)*name) * 16777619u;
+	return h;
+}
+
+static void key_free(struct key *k)
+{
+	if (k == NULL)
+		return;
+	EVP_PKEY_free(k->pkey);
+	te_secure_free(k->secret);
+	free(k);
+}
+
+static void key_put(struct key *k)
+{
+	if (k != NULL && __atomic_sub_fetch(&k->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		key_free(k);
+}
+
+static void cache_flush_locked(struct soft *s)
+{
+	for (size_t i = 0; i < CACHE_BUCKETS; i++) {
+		struct key *k = s->cache[i];
+		while (k != NULL) {
+			struct key *next = k->next;
+			key_put(k);
+			k = next;
+		}
+		s->cache[i] = NULL;
+	}
+	s->cache_count = 0;
+}
+
+/* Reads, authenticates and decodes a key from disk. */
+static te_err key_load(struct soft *s, const char *name, struct key **out)
+{
+	te_err rc = TE_OK;
+	char fname[TE_HSM_NAME_MAX + 16];
+	te_buf file, material;
+	struct key *k = NULL;
+
+	te_buf_init(&file, 0);
+	te_buf_init(&material, 1);
+	TE_GUARD(key_file_name(name, fname));
+	rc = read_file_at(s->keys_fd, fname, name, TE_KEYFILE_MAX_LEN, &file);
+	if (rc == TE_ERR_NOT_FOUND)
+		rc = te_err_set(TE_ERR_NOT_FOUND, "key '%s' not found in store '%s'", name,
+				s->store);
+	TE_GUARD(rc);
+	k = calloc(1, sizeof(*k));
+	TE_ENSURE(k != NULL, TE_ERR_NO_MEMORY, "out of memory");
+	memcpy(k->name, name, strlen(name) + 1);
+	k->refs = 1;
+	TE_GUARD(te_keyfile_open(s->master, name, file.data, file.len, &k->meta, &material));
+	if (te_hsm_key_type_is_secret(k->meta.type)) {
+		k->secret = te_secure_alloc(material.len);
+		TE_ENSURE(k->secret != NULL, TE_ERR_NO_MEMORY, "out of secure memory");
+		memcpy(k->secret, material.data, material.len);
+		k->secret_len = material.len;
+	} else {
+		TE_GUARD(te_keyfile_material_parse(name, &k->meta, material.data, material.len,
+						   &k->pkey));
+	}
+	*out = k;
+	k = NULL;
+out:
+	key_free(k);
+	te_buf_free(&file);
+	te_buf_free(&material);
+	return rc;
+}
+
+/* Returns a referenced key; release it with key_put. */
+static te_err key_get(struct soft *s, const char *name, struct key **out)
+{
+	uint64_t gen = generation_read(s);
+	uint32_t b = name_hash(name) % CACHE_BUCKETS;
+	struct key *k;
+	te_err rc;
+
+	pthread_mutex_lock(&s->cache_mu);
+	if (gen != s->cache_gen) {
+		cache_flush_locked(s);
+		s->cache_gen = gen;
+	}
+	for (k = s->cache[b]; k != NULL; k = k->next) {
+		if (strcmp(k->name, name) == 0) {
+			__atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
+			pthread_mutex_unlock(&s->cache_mu);
+			*out = k;
+			return TE_OK;
+		}
+	}
+	pthread_mutex_unlock(&s->cache_mu);
+
+	/* The generation was read before the file: if the file changes while
+	 * we read it, the next call sees a newer generation and reloads. */
+	rc = key_load(s, name, &k);
+	if (rc != TE_OK)
+		return rc;
+	pthread_mutex_lock(&s->cache_mu);
+	if (s->cache_gen == gen) {
+		struct key *dup = s->cache[b];
+		while (dup != NULL && strcmp(dup->name, name) != 0)
+			dup = dup->next;
+		if (dup == NULL) {
+			if (s->cache_count >= CACHE_MAX)
+				cache_flush_locked(s);
+			k->refs++;
+			k->next = s->cache[b];
+			s->cache[b] = k;
+			s->cache_count++;
+		}
+	}
+	pthread_mutex_unlock(&s->cache_mu);
+	*out = k;
+	return TE_OK;
+}
+
+/* --- writing keys --------------------------------------------------------- */
+
+/* Seals material and puts it in place atomically.  With replace == 0 an
+ * existing key is an error. */
+static te_err key_store(struct soft *s, const char *name, const te_keyfile_meta *meta,
+			const uint8_t *material, size_t len)
+{
+	te_err rc = TE_OK;
+	char fname[TE_HSM_NAME_MAX + 16], tmp[TE_HSM_NAME_MAX + 16];
+	uint8_t iv[12];
+	te_buf image;
+	struct stat st;
+	int fd = -1, locked = 0;
+
+	te_buf_init(&image, 0);
+	TE_GUARD(key_file_name(name, fname));
+	TE_ENSURE(snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name) < (int)sizeof(tmp),
+		  TE_ERR_BAD_NAME, "key name too long");
+	TE_GUARD_OSSL(RAND_bytes(iv, sizeof(iv)), "random IV");
+	TE_GUARD(te_keyfile_seal(s->master, name, meta, iv, material, len, &image));
+
+	TE_ENSURE(lock_ex(s) == 0, TE_ERR_IO, "cannot lock key store '%s': %s", s->store,
+		  strerror(errno));
+	locked = 1;
+	TE_ENSURE(fstatat(s->keys_fd, fname, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT,
+		  TE_ERR_EXISTS, "key '%s' already exists in store '%s'", name, s->store);
+	/* A temp file left by a writer that was killed is garbage: we hold
+	 * the lock, so nobody else is writing it. */
+	(void)unlinkat(s->keys_fd, tmp, 0);
+	fd = openat(s->keys_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	TE_ENSURE(fd >= 0, TE_ERR_IO, "cannot create temp file for key '%s': %s", name,
+		  strerror(errno));
+	TE_GUARD(write_all(fd, image.data, image.len, name));
+	TE_ENSURE(fsync(fd) == 0, TE_ERR_IO, "cannot sync key '%s': %s", name, strerror(errno));
+	TE_ENSURE(close(fd) == 0, TE_ERR_IO, "cannot close key '%s': %s", name, strerror(errno));
+	fd = -1;
+	TE_ENSURE(renameat(s->keys_fd, tmp, s->keys_fd, fname) == 0, TE_ERR_IO,
+		  "cannot put key '%s' in place: %s", name, strerror(errno));
+	TE_ENSURE(fsync(s->keys_fd) == 0, TE_ERR_IO, "cannot sync key store '%s': %s", s->store,
+		  strerror(errno));
+	generation_bump(s);
+out:
+	if (fd >= 0) {
+		close(fd);
+		(void)unlinkat(s->keys_fd, tmp, 0);
+	}
+	if (locked)
+		unlock_ex(s);
+	te_buf_free(&image);
+	return rc;
+}
+
+/* PKCS#8 DER of a private key, into a secure buffer. */
+static te_err pkey_to_pkcs8(EVP_PKEY *pkey, te_buf *out)
+{
+	te_err rc = TE_OK;
+	BIO *bio = BIO_new(BIO_s_secmem());
+	char *data = NULL;
+	long n;
+
+	TE_GUARD_PTR(bio, TE_ERR_NO_MEMORY, "out of memory");
+	TE_GUARD_OSSL(i2d_PKCS8PrivateKey_bio(bio, pkey, NULL, NULL, 0, NULL, NULL),
+		      "encode private key");
+	n = BIO_get_mem_data(bio, &data);
+	TE_ENSURE(n > 0, TE_ERR_CRYPTO, "encode private key: empty");
+	TE_GUARD(te_buf_append(out, data, (size_t)n));
+out:
+	BIO_free(bio); /* secmem BIOs are wiped on free */
+	return rc;
+}
+
+static te_err pkey_generate(te_hsm_key_type type, EVP_PKEY **out)
+{
+	EVP_PKEY *pkey = NULL;
+
+	switch (type) {
+	case TE_HSM_KEY_EC_P256:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-256");
+		break;
+	case TE_HSM_KEY_EC_P384:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "EC", "P-384");
+		break;
+	case TE_HSM_KEY_RSA_2048:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)2048);
+		break;
+	case TE_HSM_KEY_RSA_3072:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)3072);
+		break;
+	case TE_HSM_KEY_RSA_4096:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)4096);
+		break;
+	case TE_HSM_KEY_ED25519:
+		pkey = EVP_PKEY_Q_keygen(NULL, NULL, "ED25519");
+		break;
+	default:
+		return te_err_set(TE_ERR_UNSUPPORTED, "cannot generate a %s key pair",
+				  te_hsm_key_type_name(type));
+	}
+	if (pkey == NULL)
+		return te_err_set_ossl(TE_ERR_CRYPTO, "key generation");
+	*out = pkey;
+	return TE_OK;
+}
+
+static te_err meta_from_attrs(const te_hsm_key_attrs *attrs, te_hsm_key_type type,
+			      te_keyfile_meta *meta)
+{
+	meta->type = type;
+	meta->usage = attrs->usage ? attrs->usage : te_hsm_key_type_default_usage(type);
+	meta->exportable = attrs->exportable != 0;
+	/* Usages that the type cannot do are refused at creation, so a key's
+	 * recorded usage always means something. */
+	if (type == TE_HSM_KEY_AES_256_GCM && (meta->usage & ~TE_HSM_USAGE_ENCRYPT))
+		return te_err_set(TE_ERR_INVALID_ARG, "aes-256-gcm keys can only have usage encrypt");
+	if (type == TE_HSM_KEY_HMAC_SHA256 && (meta->usage & TE_HSM_USAGE_ENCRYPT))
+		return te_err_set(TE_ERR_INVALID_ARG, "hmac-sha256 keys cannot have usage encrypt");
+	if (!te_hsm_key_type_is_secret(type) && (meta->usage & TE_HSM_USAGE_DERIVE))
+		return te_err_set(TE_ERR_INVALID_ARG, "only hmac-sha256 keys can have usage derive");
+	if ((type == TE_HSM_KEY_EC_P256 || type == TE_HSM_KEY_EC_P384 ||
+	     type == TE_HSM_KEY_ED25519) &&
+	    (meta->usage & TE_HSM_USAGE_ENCRYPT))
+		return te_err_set(TE_ERR_INVALID_ARG, "%s keys cannot have usage encrypt",
+				  te_hsm_key_type_name(type));
+	return TE_OK;
+}
+
+/* --- backend entry points: lifecycle ------------------------------------- */
+
+static te_err soft_key_create(void *st, const char *name, const te_hsm_key_attrs *attrs)
+{
+	struct soft *s = st;
+	te_err rc = TE_OK;
+	te_keyfile_meta meta;
+	te_buf material;
+	EVP_PKEY *pkey = NULL;
+
+	te_buf_init(&material, 1);
+	TE_GUARD(meta_from_attrs(attrs, attrs->type, &meta));
+	if (te_hsm_key_type_is_secret(attrs->type)) {
+		TE_GUARD(te_buf_reserve(&material, SECRET_LEN));
+		TE_GUARD_OSSL(RAND_priv_bytes(material.data, SECRET_LEN), "random key");
+		material.len = SECRET_LEN;
+	} else {
+		TE_GUARD(pkey_generate(attrs->type, &pkey));
+		TE_GUARD(pkey_to_pkcs8(pkey, &material));
+	}
+	TE_GUARD(key_store(s, name, &meta, material.data, material.len));
+out:
+	EVP_PKEY_free(pkey);
+	te_buf_free(&material);
+	return rc;
+}
+
+/* Decodes a private key given as PEM or DER, PKCS#8 or traditional. */
+static te_err pkey_decode(const void *material, size_t len, EVP_PKEY **out)
+{
+	te_err rc = TE_OK;
+	EVP_PKEY *pkey = NULL;
+	OSSL_DECODER_CTX *dctx = NULL;
+	const unsigned char *p = material;
+	size_t left = len;
+
+	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_KEYPAIR, NULL,
+					     NULL);
+	TE_GUARD_PTR(dctx, TE_ERR_NO_MEMORY, "out of memory");
+	TE_ENSURE(OSSL_DECODER_from_data(dctx, &p, &left) > 0 && pkey != NULL, TE_ERR_MALFORMED,
+		  "key material is not an unencrypted private key in PEM or DER");
+	*out = pkey;
+	pkey = NULL;
+out:
+	ERR_clear_error();
+	EVP_PKEY_free(pkey);
+	OSSL_DECODER_CTX_free(dctx);
+	return rc;
+}
+
+static te_err soft_key_import(void *st, const char *name, const te_hsm_key_attrs *attrs,
+			      const void *material, size_t len)
+{
+	struct soft *s = st;
+	te_err rc = TE_OK;
+	te_keyfile_meta meta;
+	te_buf der;
+	EVP_PKEY *pkey = NULL;
+	te_hsm_key_type type = attrs->type;
+
+	te_buf_init(&der, 1);
+	if (te_hsm_key_type_is_secret(type)) {
+		TE_ENSURE(type != TE_HSM_KEY_AES_256_GCM || len == SECRET_LEN, TE_ERR_INVALID_ARG,
+			  "an aes-256-gcm key is 32 bytes, not %zu", len);
+		TE_ENSURE(len <= TE_HSM_HMAC_KEY_MAX, TE_ERR_INVALID_ARG,
+			  "an hmac-sha256 key is at most %d bytes, not %zu", TE_HSM_HMAC_KEY_MAX,
+			  len);
+		TE_GUARD(meta_from_attrs(attrs, type, &meta));
+		TE_GUARD(key_store(s, name, &meta, material, len));
+		goto out;
+	}
+	TE_GUARD(pkey_decode(material, len, &pkey));
+	{
+		te_hsm_key_type found = TE_HSM_KEY_NONE;
+		TE_GUARD(te_keyfile_pkey_type(pkey, &found));
+		TE_ENSURE(type == TE_HSM_KEY_NONE || type == found, TE_ERR_INVALID_ARG,
+			  "key material is %s, not %s", te_hsm_key_type_name(found),
+			  te_hsm_key_type_name(type));
+		type = found;
+	}
+	TE_GUARD(meta_from_attrs(attrs, type, &meta));
+	TE_GUARD(pkey_to_pkcs8(pkey, &der));
+	TE_GUARD(key_store(s, name, &meta, der.data, der.len));
+out:
+	EVP_PKEY_free(pkey);
+	te_buf_free(&der);
+	return rc;
+}
+
+static te_err soft_key_delete(void *st, const char *name)
+{
+	struct soft *s = st;
+	te_err rc = TE_OK;
+	char fname[TE_HSM_NAME_MAX + 16];
+	int locked = 0;
+
+	TE_GUARD(key_file_name(name, fname));
+	TE_ENSURE(lock_ex(s) == 0, TE_ERR_IO, "cannot lock key store '%s': %s", s->store,
+		  strerror(errno));
+	locked = 1;
+	if (unlinkat(s->keys_fd, fname, 0) != 0) {
+		rc = errno == ENOENT ? te_err_set(TE_ERR_NOT_FOUND, "key '%s' not found in store '%s'",
+						  name, s->store)
+				     : io_err("cannot delete key", name);
+		goto out;
+	}
+	TE_ENSURE(fsync(s->keys_fd) == 0, TE_ERR_IO, "cannot sync key store '%s': %s", s->store,
+		  strerror(errno));
+	generation_bump(s);
+out:
+	if (locked)
+		unlock_ex(s);
+	return rc;
+}
+
+static void info_fill(te_hsm_key_info *info, const char *name, const te_keyfile_meta *meta)
+{
+	memset(info, 0, sizeof(*info));
+	memcpy(info->name, name, strlen(name) + 1);
+	info->type = meta->type;
+	info->usage = meta->usage;
+	info->exportable = meta->exportable;
+}
+
+static te_err soft_key_info(void *st, const char *name, te_hsm_key_info *info)
+{
+	struct key *k = NULL;
+	te_err rc = key_get(st, name, &k);
+
+	if (rc != TE_OK)
+		return rc;
+	info_fill(info, name, &k->meta);
+	key_put(k);
+	return TE_OK;
+}
+
+static int info_cmp(const void *a, const void *b)
+{
+	return strcmp(((const te_hsm_key_info *)a)->name, ((const te_hsm_key_info *)b)->name);
+}
+
+/* Metadata of one key file, authenticated (decrypted) but not decoded. */
+static te_err key_meta_read(struct soft *s, const char *name, te_keyfile_meta *meta)
+{
+	te_err rc = TE_OK;
+	char fname[TE_HSM_NAME_MAX + 16];
+	te_buf file, material;
+
+	te_buf_init(&file, 0);
+	te_buf_init(&material, 1);
+	TE_GUARD(key_file_name(name, fname));
+	TE_GUARD(read_file_at(s->keys_fd, fname, name, TE_KEYFILE_MAX_LEN, &file));
+	TE_GUARD(te_keyfile_open(s->master, name, file.data, file.len, meta, &material));
+out:
+	te_buf_free(&file);
+	te_buf_free(&material);
+	return rc;
+}
+
+/* Removes temp files of writers that were killed, if no writer is active. */
+static void stale_temps_sweep(struct soft *s, DIR *dir)
+{
+	struct dirent *de;
+
+	pthread_mutex_lock(&s->write_mu);
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) == 0) {
+		rewinddir(dir);
+		while ((de = readdir(dir)) != NULL) {
+			if (strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0)
+				(void)unlinkat(s->keys_fd, de->d_name, 0);
+		}
+		flock(s->lock_fd, LOCK_UN);
+	}
+	pthread_mutex_unlock(&s->write_mu);
+}
+
+static te_err soft_key_list(void *st, te_hsm_key_info **out, size_t *count)
+{
+	struct soft *s = st;
+	te_err rc = TE_OK;
+	te_hsm_key_info *list = NULL;
+	size_t n = 0, cap = 0;
+	int dfd = -1, temps = 0;
+	DIR *dir = NULL;
+	struct dirent *de;
+
+	dfd = openat(s->keys_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	TE_ENSURE(dfd >= 0, TE_ERR_IO, "cannot open key store '%s': %s", s->store,
+		  strerror(errno));
+	dir = fdopendir(dfd);
+	TE_ENSURE(dir != NULL, TE_ERR_IO, "cannot read key store '%s': %s", s->store,
+		  strerror(errno));
+	dfd = -1;
+	while ((de = readdir(dir)) != NULL) {
+		size_t len = strlen(de->d_name), slen = strlen(KEY_SUFFIX);
+		char name[TE_HSM_NAME_MAX + 1];
+		te_keyfile_meta meta;
+
+		if (de->d_name[0] == '.') {
+			temps |= strncmp(de->d_name, TMP_PREFIX, strlen(TMP_PREFIX)) == 0;
+			continue;
+		}
+		if (len <= slen || len - slen > TE_HSM_NAME_MAX ||
+		    strcmp(de->d_name + len - slen, KEY_SUFFIX) != 0)
+			continue;
+		memcpy(name, de->d_name, len - slen);
+		name[len - slen] = '\0';
+		if (te_hsm_name_check(name) != TE_OK)
+			continue;
+		rc = key_meta_read(s, name, &meta);
+		if (rc == TE_ERR_NOT_FOUND) /* deleted while we listed */
+			continue;
+		TE_GUARD(rc);
+		if (n == cap) {
+			size_t ncap = cap ? cap * 2 : 16;
+			te_hsm_key_info *nl = realloc(list, ncap * sizeof(*list));
+			TE_ENSURE(nl != NULL, TE_ERR_NO_MEMORY, "out of memory");
+			list = nl;
+			cap = ncap;
+		}
+		info_fill(&list[n++], name, &meta);
+	}
+	rc = TE_OK;
+	if (temps)
+		stale_temps_sweep(s, dir);
+	if (n > 1)
+		qsort(list, n, sizeof(*list), info_cmp);
+	*out = list;
+	*count = n;
+	list = NULL;
+out:
+	free(list);
+	if (dir != NULL)
+		closedir(dir);
+	if (dfd >= 0)
+		close(dfd);
+	return rc;
+}
+
+static te_err need_asym(const struct key *k)
+{
+	if (k->pkey == NULL)
+		return te_err_set(TE_ERR_UNSUPPORTED, "key '%s' is a %s secret key and has no "
+				  "public part", k->name, te_hsm_key_type_name(k->meta.type));
+	return TE_OK;
+}
+
+static te_err soft_key_public(void *st, const char *name, te_hsm_pub_format fmt, te_buf *out)
+{
+	te_err rc = TE_OK;
+	struct key *k = NULL;
+	BIO *bio = NULL;
+	char *data = NULL;
+	long n;
+
+	TE_GUARD(key_get(st, name, &k));
+	TE_GUARD(need_asym(k));
+	bio = BIO_new(BIO_s_mem());
+	TE_GUARD_PTR(bio, TE_ERR_NO_MEMORY, "out of memory");
+	if (fmt == TE_HSM_PUB_PEM)
+		TE_GUARD_OSSL(PEM_write_bio_PUBKEY(bio, k->pkey), "encode public key");
+	else
+		TE_GUARD_OSSL(i2d_PUBKEY_bio(bio, k->pkey), "encode public key");
+	n = BIO_get_mem_data(bio, &data);
+	TE_ENSURE(n > 0, TE_ERR_CRYPTO, "encode public key: empty");
+	TE_GUARD(te_buf_append(out, data, (size_t)n));
+out:
+	BIO_free(bio);
+	key_put(k);
+	return rc;
+}
+
+static te_err soft_key_export(void *st, const char *name, te_buf *out)
+{
+	te_err rc = TE_OK;
+	struct key *k = NULL;
+	BIO *bio = NULL;
+	char *data = NULL;
+	long n;
+
+	TE_GUARD(key_get(st, name, &k));
+	TE_ENSURE(k->meta.exportable, TE_ERR_PERMISSION,
+		  "key '%s' is not exportable (it was not created with the exportable "
+		  "attribute)", name);
+	if (k->secret != NULL) {
+		TE_GUARD(te_buf_append(out, k->secret, k->secret_len));
+		goto out;
+	}
+	bio = BIO_new(BIO_s_secmem());
+	TE_GUARD_PTR(bio, TE_ERR_NO_MEMORY, "out of memory");
+	TE_GUARD_OSSL(PEM_write_bio_PKCS8PrivateKey(bio, k->pkey, NULL, NULL, 0, NULL, NULL),
+		      "encode private key");
+	n = BIO_get_mem_data(bio, &data);
+	TE_ENSURE(n > 0, TE_ERR_CRYPTO, "encode private key: empty");
+	TE_GUARD(te_buf_append(out, data, (size_t)n));
+out:
+	BIO_free(bio);
+	key_put(k);
+	return rc;
+}
+
+/* --- operations ------------------------------------------------------------ */
+
+static te_err need_usage(const struct key *k, uint32_t usage, const char *op)
+{
+	char have[32] = "";
+
+	if (k->meta.usage & usage)
+		return TE_OK;
+	if (te_hsm_usage_format(k->meta.usage, have, sizeof(have)) != TE_OK)
+		have[0] = '\0';
+	return te_err_set(TE_ERR_PERMISSION, "key '%s' may not %s (its usage is '%s')", k->name,
+			  op, have[0] ? have : "none");
+}
+
+/* Picks the algorithm for a signing key and checks that it fits the type. */
+static te_err sign_alg_resolve(const struct key *k, te_hsm_alg alg, te_hsm_alg *out)
+{
+	te_hsm_alg def;
+	int ok;
+
+	switch (k->meta.type) {
+	case TE_HSM_KEY_EC_P256:
+	case TE_HSM_KEY_EC_P384:
+		def = k->meta.type == TE_HSM_KEY_EC_P256 ? TE_HSM_ALG_ECDSA_SHA256
+							 : TE_HSM_ALG_ECDSA_SHA384;
+		ok = alg == TE_HSM_ALG_ECDSA_SHA256 || alg == TE_HSM_ALG_ECDSA_SHA384;
+		break;
+	case TE_HSM_KEY_RSA_2048:
+	case TE_HSM_KEY_RSA_3072:
+	case TE_HSM_KEY_RSA_4096:
+		def = TE_HSM_ALG_RSA_PSS_SHA256;
+		ok = alg == TE_HSM_ALG_RSA_PSS_SHA256 || alg == TE_HSM_ALG_RSA_PKCS1_SHA256;
+		break;
+	case TE_HSM_KEY_ED25519:
+		def = TE_HSM_ALG_ED25519;
+		ok = alg == def;
+		break;
+	case TE_HSM_KEY_HMAC_SHA256:
+		def = TE_HSM_ALG_HMAC_SHA256;
+		ok = alg == def;
+		break;
+	default:
+		return te_err_set(TE_ERR_UNSUPPORTED, "key '%s' (%s) cannot sign", k->name,
+				  te_hsm_key_type_name(k->meta.type));
+	}
+	if (alg == TE_HSM_ALG_DEFAULT) {
+		*out = def;
+		return TE_OK;
+	}
+	if (!ok)
+		return te_err_set(TE_ERR_UNSUPPORTED, "algorithm %s does not fit key '%s' (%s)",
+				  te_hsm_alg_name(alg), k->name, te_hsm_key_type_name(k->meta.type));
+	*out = alg;
+	return TE_OK;
+}
+
+static const char *alg_digest(te_hsm_alg alg)
+{
+	switch (alg) {
+	case TE_HSM_ALG_ECDSA_SHA384:
+		return "SHA384";
+	case TE_HSM_ALG_ED25519:
+		return NULL;
+	default:
+		return "SHA256";
+	}
+}
+
+static te_err pss_setup(EVP_PKEY_CTX *pctx, te_hsm_alg alg)
+{
+	te_err rc = TE_OK;
+
+	if (alg == TE_HSM_ALG_RSA_PSS_SHA256) {
+		TE_GUARD_OSSL(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), "PSS padding");
+		TE_GUARD_OSSL(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST),
+			      "PSS salt length");
+	} else if (alg == TE_HSM_ALG_RSA_PKCS1_SHA256) {
+		TE_GUARD_OSSL(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING), "PKCS1 padding");
+	}
+out:
+	return rc;
+}
+
+/* One signature or verification with an asymmetric key. */
+static te_err pkey_sign_verify(struct key *k, te_hsm_alg alg, uint32_t flags, const void *data,
+			       size_t data_len, uint8_t *sig, size_t *sig_len,
+			       const uint8_t *vsig, size_t vsig_len)
+{
+	te_err rc = TE_OK;
+	EVP_MD_CTX *md = NULL;
+	EVP_PKEY_CTX *pctx = NULL;
+	const char *digest = alg_digest(alg);
+	size_t need = (size_t)EVP_PKEY_get_size(k->pkey);
+	int verifying = vsig != NULL;
+	int r;
+
+	if (!verifying && *sig_len < need) {
+		/* ECDSA DER is at most EVP_PKEY_get_size; the caller learns that. */
+		*sig_len = need;
+		return te_err_set(TE_ERR_BUFFER_TOO_SMALL, "signature needs %zu bytes", need);
+	}
+	if (flags & TE_HSM_SIGN_PREHASHED) {
+		TE_ENSURE(digest != NULL, TE_ERR_UNSUPPORTED,
+			  "key '%s': %s cannot sign a precomputed digest", k->name,
+			  te_hsm_alg_name(alg));
+		TE_ENSURE(data_len == (size_t)(strcmp(digest, "SHA384") == 0 ? 48 : 32),
+			  TE_ERR_INVALID_ARG, "a %s digest is %d bytes, not %zu", digest,
+			  strcmp(digest, "SHA384") == 0 ? 48 : 32, data_len);
+		pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+		TE_GUARD_PTR(pctx, TE_ERR_NO_MEMORY, "out of memory");
+		TE_GUARD_OSSL(verifying ? EVP_PKEY_verify_init(pctx) : EVP_PKEY_sign_init(pctx),
+			      "signature init");
+		TE_GUARD(pss_setup(pctx, alg));
+		TE_GUARD_OSSL(EVP_PKEY_CTX_set_signature_md(pctx, EVP_get_digestbyname(digest)),
+			      "signature digest");
+		if (verifying)
+			r = EVP_PKEY_verify(pctx, vsig, vsig_len, data, data_len);
+		else
+			r = EVP_PKEY_sign(pctx, sig, sig_len, data, data_len);
+	} else {
+		EVP_PKEY_CTX *inner = NULL;
+		md = EVP_MD_CTX_new();
+		TE_GUARD_PTR(md, TE_ERR_NO_MEMORY, "out of memory");
+		if (verifying)
+			TE_GUARD_OSSL(EVP_DigestVerifyInit_ex(md, &inner, digest, NULL, NULL,
+							      k->pkey, NULL),
+				      "verify init");
+		else
+			TE_GUARD_OSSL(EVP_DigestSignInit_ex(md, &inner, digest, NULL, NULL, k->pkey,
+							    NULL),
+				      "sign init");
+		TE_GUARD(pss_setup(inner, alg));
+		if (verifying)
+			r = EVP_DigestVerify(md, vsig, vsig_len, data, data_len);
+		else
+			r = EVP_DigestSign(md, sig, sig_len, data, data_len);
+	}
+	if (verifying && r != 1) {
+		ERR_clear_error();
+		rc = te_err_set(TE_ERR_VERIFY_FAILED, "signature does not verify with key '%s'",
+				k->name);
+		goto out;
+	}
+	TE_GUARD_OSSL(r, "sign");
+out:
+	EVP_MD_CTX_free(md);
+	EVP_PKEY_CTX_free(pctx);
+	return rc;
+}
+
+static te_err hmac_compute(struct soft *s, const uint8_t *key, size_t key_len,
+			   const void *data, size_t data_len, uint8_t mac[32])
+{
+	te_err rc = TE_OK;
+	EVP_MAC_CTX *ctx = EVP_MAC_CTX_new(s->hmac);
+	OSSL_PARAM params[] = {
+		OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+		OSSL_PARAM_construct_end(),
+	};
+	size_t n = 0;
+
+	TE_GUARD_PTR(ctx, TE_ERR_NO_MEMORY, "out of memory");
+	TE_GUARD_OSSL(EVP_MAC_init(ctx, key, key_len, params), "HMAC init");
+	TE_GUARD_OSSL(EVP_MAC_update(ctx, data, data_len), "HMAC");
+	TE_GUARD_OSSL(EVP_MAC_final(ctx, mac, &n, 32), "HMAC final");
+out:
+	EVP_MAC_CTX_free(ctx);
+	return rc;
+}
+
+static te_err soft_sign(void *st, const char *name, te_hsm_alg alg, uint32_t flags,
+			const void *data, size_t data_len, uint8_t *sig, size_t *sig_len)
+{
+	struct soft *s = st;
+	te_err rc = TE_OK;
+	struct key *k = NULL;
+
+	TE_GUARD(key_get(s, name, &k));
+	TE_GUARD(need_usage(k, TE_HSM_USAGE_SIGN, "sign"));
+	TE_GUARD(sign_alg_resolve(k, alg, &alg));
+	if (alg != TE_HSM_ALG_HMAC_SHA256) {
+		TE_GUARD(pkey_sign_verify(k, alg, flags, data, data_len, sig, sig_len, NULL, 0));
+		goto out;
+	}
+	TE_ENSURE(!(flags & TE_HSM_SIGN_PREHASHED), TE_ERR_UNSUPPORTED,
+		  "HMAC has no precomputed-digest form");
+	if (*sig_len < 32) {
+		*sig_len = 32;
+		TE_ENSURE(0, TE_ERR_BUFFER_TOO_SMALL, "an HMAC-SHA256 needs 32 bytes");
+	}
+	TE_GUARD(hmac_compute(s, k->secret, k->secret_len, data, data_len, sig));
+	*sig_len = 32;
+out:
+	key_put(k);
+	return rc;
+}
+
+static te_err soft_verify(void *st, const char *name, te_hsm_alg alg, uint32_t flags,
+			  const void *data, size_t data_len, const uint8_t *sig, size_t sig_len)
+{
+	struct soft *s = st;
+	te_err rc = TE_OK;
+	struct key *k = NULL;
+	uint8_t mac[32];
+
+	TE_GUARD(key_get(s, name, &k));
+	TE_GUARD(need_usage(k, TE_HSM_USAGE_SIGN, "verify"));
+	TE_GUARD(sign_alg_resolve(k, alg, &alg));
+	if (alg != TE_HSM_ALG_HMAC_SHA256) {
+		TE_GUARD(pkey_sign_verify(k, alg, flags, data, data_len, NULL, NULL,
+					  sig ? sig : (const uint8_t *)"", sig_len));
+		goto out;
+	}
+	TE_ENSURE(!(flags & TE_HSM_SIGN_PREHASHED), TE_ERR_UNSUPPORTED,
+		  "HMAC has no precomputed-digest form");
+	TE_GUARD(hmac_compute(s, k->secret, k->secret_len, data, data_len, mac));
+	TE_ENSURE(sig_len == sizeof(mac) && te_memeq_ct(mac, sig, sizeof(mac)) == 0,
+		  TE_ERR_VERIFY_FAILED, "HMAC does not verify with key '%s'", name);
+out:
+	te_memzero(mac, sizeof(mac));
+	key_put(k);
+	return rc;
+}
+
+static te_err crypt_alg_resolve(const struct key *k, te_hsm_alg alg, te_hsm_alg *out)
+{
+	te_hsm_alg def;
+
+	switch (k->meta.type) {
+	case TE_HSM_KEY_AES_256_GCM:
+		def = TE_HSM_ALG_AES_256_GCM;
+		break;
+	case TE_HSM_KEY_RSA_2048:
+	case TE_HSM_KEY_RSA_3072:
+	case TE_HSM_KEY_RSA_4096:
+		def = TE_HSM_ALG_RSA_OAEP_SHA256;
+		break;
+	default:
+		return te_err_set(TE_ERR_UNSUPPORTED, "key '%s' (%s) cannot encrypt", k->name,
+				  te_hsm_key_type_name(k->meta.type));
+	}
+	if (alg != TE_HSM_ALG_DEFAULT && alg != def)
+		return te_err_set(TE_ERR_UNSUPPORTED, "algorithm %s does not fit key '%s' (%s)",
+				  te_hsm_alg_name(alg), k->name, te_hsm_key_type_name(k->meta.type));
+	*out = def;
+	return TE_OK;
+}
+
+/* AES-256-GCM.  Decryption writes to out only when the tag verifies. */
+static te_err gcm_run(struct soft *s, const struct key *k, int enc, const uint8_t *iv,
+		      size_t iv_len, const uint8_t *aad, size_t aad_len, const uint8_t *in,
+		      size_t in_len, uint8_t *out, size_t *out_len)
+{
+	te_err rc = TE_OK;
+	EVP_CIPHER_CTX *ctx = NULL;
+	size_t body = enc ? in_len : in_len - TE_HSM_GCM_TAG_LEN;
+	size_t need = enc ? in_len + TE_HSM_GCM_TAG_LEN : body;
+	uint8_t *dst = out, *tmp = NULL;
+	int n = 0;
+
+	TE_ENSURE(iv_len == TE_HSM_GCM_IV_LEN, TE_ERR_INVALID_ARG,
+		  "AES-256-GCM needs a %d-byte IV, not %zu", TE_HSM_GCM_IV_LEN, iv_len);
+	if (*out_len < need) {
+		*out_len = need;
+		TE_ENSURE(0, TE_ERR_BUFFER_TOO_SMALL, "output needs %zu bytes", need);
+	}
+	if (!enc && body > 0) {
+		tmp = malloc(body);
+		TE_GUARD_PTR(tmp, TE_ERR_NO_MEMORY, "out of memory");
+		dst = tmp;
+	}
+	ctx = EVP_CIPHER_CTX_new();
+	TE_GUARD_PTR(ctx, TE_ERR_NO_MEMORY, "out of memory");
+	TE_GUARD_OSSL(EVP_CipherInit_ex2(ctx, s->gcm, k->secret, iv, enc, NULL), "GCM init");
+	if (aad_len > 0)
+		TE_GUARD_OSSL(EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len), "GCM aad");
+	if (body > 0)
+		TE_GUARD_OSSL(EVP_CipherUpdate(ctx, dst, &n, in, (int)body), "GCM");
+	if (!enc)
+		TE_GUARD_OSSL(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TE_HSM_GCM_TAG_LEN,
+						  (void *)(in + body)),
+			      "GCM tag");
+	if (EVP_CipherFinal_ex(ctx, dst + body, &n) <= 0) {
+		ERR_clear_error();
+		rc = te_err_set(enc ? TE_ERR_CRYPTO : TE_ERR_DECRYPT_FAILED,
+				enc ? "AES-GCM encryption failed"
+				    : "decryption with key '%s' failed: wrong key, IV or AAD, or "
+				      "the ciphertext was altered",
+				k->name);
+		goto out;
+	}
+	if (enc)
+		TE_GUARD_OSSL(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TE_HSM_GCM_TAG_LEN,
+						  out + body),
+			      "GCM tag");
+	else if (body > 0)
+		memcpy(out, tmp, body);
+	*out_len = need;
+out:
+	if (tmp != NULL) {
+		te_memzero(tmp, body);
+		free(tmp);
+	}
+	EVP_CIPHER_CTX_free(ctx);
+	return rc;
+}
+
+static te_err oaep_run(const struct key *k, int enc, const uint8_t *in, size_t in_len,
+		       uint8_t *out, size_t *out_len)
+{
+	te_err rc = TE_OK;
+	EVP_PKEY_CTX *pctx = EVP_PKEY_CTX_new_from_pkey(NULL, k->pkey, NULL);
+	size_t need = (size_t)EVP_PKEY_get_size(k->pkey), n = need;
+	uint8_t *tmp = NULL;
+	int r;
+
+	TE_GUARD_PTR(pctx, TE_ERR_NO_MEMORY, "out of memory");
+	TE_GUARD_OSSL(enc ? EVP_PKEY_encrypt_init(pctx) : EVP_PKEY_decrypt_init(pctx),
+		      "OAEP init");
+	TE_GUARD_OSSL(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_OAEP_PADDING), "OAEP padding");
+	TE_GUARD_OSSL(EVP_PKEY_CTX_set_rsa_oaep_md(pctx, EVP_sha256()), "OAEP digest");
+	TE_GUARD_OSSL(EVP_PKEY_CTX_set_rsa_mgf1_md(pctx, EVP_sha256()), "OAEP MGF1 digest");
+	tmp = malloc(need);
+	TE_GUARD_PTR(tmp, TE_ERR_NO_MEMORY, "out of memory");
+	if (enc) {
+		TE_ENSURE(in_len <= need - 66, TE_ERR_INVALID_ARG,
+			  "RSA-OAEP with key '%s' takes at most %zu bytes, not %zu", k->name,
+			  need - 66, in_len);
+		r = EVP_PKEY_encrypt(pctx, tmp, &n, in, in_len);
+	} else {
+		r = EVP_PKEY_decrypt(pctx, tmp, &n, in, in_len);
+	}
+	if (r <= 0) {
+		ERR_clear_error();
+		rc = te_err_set(enc ? TE_ERR_CRYPTO : TE_ERR_DECRYPT_FAILED,
+				"RSA-OAEP %s with key '%s' failed", enc ? "encryption" : "decryption",
+				k->name);
+		goto out;
+	}
+	if (*out_len < n) {
+		*out_len = n;
+		TE_ENSURE(0, TE_ERR_BUFFER_TOO_SMALL, "output needs %zu bytes", n);
+	}
+	memcpy(out, tmp, n);
+	*out_len = n;
+out:
+	if (tmp != NULL) {
+		te_memzero(tmp, need);
+		free(tmp);
+	}
+	EVP_PKEY_CTX_free(pctx);
+	return rc;
+}
+
+static te_err soft_crypt(struct soft *s, int enc, const char *name, te_hsm_alg alg,
+		    const uint8_t *iv, size_t iv_len, const uint8_t *aad, size_t aad_len,
+		    const void *in, size_t in_len, uint8_t *out, size_t *out_len)
+{
+	te_err rc = TE_OK;
+	struct key *k = NULL;
+
+	TE_GUARD(key_get(s, name, &k));
+	TE_GUARD(need_usage(k, TE_HSM_USAGE_ENCRYPT, enc ? "encrypt" : "decrypt"));
+	TE_GUARD(crypt_alg_resolve(k, alg, &alg));
+	if (alg == TE_HSM_ALG_AES_256_GCM) {
+		TE_ENSURE(enc || in_len >= TE_HSM_GCM_TAG_LEN, TE_ERR_DECRYPT_FAILED,
+			  "ciphertext of %zu bytes is shorter than the GCM tag", in_len);
+		TE_GUARD(gcm_run(s, k, enc, iv, iv_len, aad, aad_len, in, in_len, out, out_len));
+		goto out;
+	}
+	TE_ENSURE(iv_len == 0 && aad_len == 0, TE_ERR_INVALID_ARG,
+		  "RSA-OAEP takes no IV and no AAD");
+	TE_GUARD(oaep_run(k, enc, in, in_len, out, out_len));
+out:
+	key_put(k);
+	return rc;
+}
+
+static te_err soft_encrypt(void *st, const char *name, te_hsm_alg alg, const uint8_t *iv,
+			   size_t iv_len, const uint8_t *aad, size_t aad_len, const void *in,
+			   size_t in_len, uint8_t *out, size_t *out_len)
+{
+	return soft_crypt(st, 1, name, alg, iv, iv_len, aad, aad_len, in, in_len, out, out_len);
+}
+
+static te_err soft_decrypt(void *st, const char *name, te_hsm_alg alg, const uint8_t *iv,
+			   size_t iv_len, const uint8_t *aad, size_t aad_len, const void *in,
+			   size_t in_len, uint8_t *out, size_t *out_len)
+{
+	return soft_crypt(st, 0, name, alg, iv, iv_len, aad, aad_len, in, in_len, out, out_len);
+}
+
+static te_err soft_derive(void *st, const char *base, const void *data, size_t data_len,
+			  const char *name, const te_hsm_key_attrs *attrs)
+{
+	struct soft *s = st;
+	te_err rc = TE_OK;
+	struct key *k = NULL;
+	te_hsm_key_attrs a = {TE_HSM_KEY_HMAC_SHA256, TE_HSM_USAGE_SIGN, 0};
+	te_keyfile_meta meta;
+	uint8_t derived[32];
+
+	if (attrs != NULL) {
+		a.usage = attrs->usage ? attrs->usage : TE_HSM_USAGE_SIGN;
+		a.exportable = attrs->exportable;
+	}
+	TE_GUARD(key_get(s, base, &k));
+	TE_GUARD(need_usage(k, TE_HSM_USAGE_DERIVE, "derive keys"));
+	TE_ENSURE(k->meta.type == TE_HSM_KEY_HMAC_SHA256, TE_ERR_UNSUPPORTED,
+		  "key '%s' (%s) cannot derive keys; only hmac-sha256 keys can", base,
+		  te_hsm_key_type_name(k->meta.type));
+	TE_GUARD(hmac_compute(s, k->secret, k->secret_len, data, data_len, derived));
+	TE_GUARD(meta_from_attrs(&a, TE_HSM_KEY_HMAC_SHA256, &meta));
+	TE_GUARD(key_store(s, name, &meta, derived, sizeof(derived)));
+out:
+	te_memzero(derived, sizeof(derived));
+	key_put(k);
+	return rc;
+}
+
+static te_err soft_random(void *st, void *buf, size_t n)
+{
+	te_err rc = TE_OK;
+
+	if (n > 0)
+		TE_GUARD_OSSL(RAND_bytes(buf, (int)n), "random bytes");
+out:
+	return rc;
+}
+
+static te_err soft_key_evp(void *st, const char *name, EVP_PKEY **out)
+{
+	te_err rc = TE_OK;
+	struct key *k = NULL;
+
+	TE_GUARD(key_get(st, name, &k));
+	TE_GUARD(need_asym(k));
+	TE_GUARD_OSSL(EVP_PKEY_up_ref(k->pkey), "key reference");
+	*out = k->pkey;
+out:
+	key_put(k);
+	return rc;
+}
+
+/* --- open and close --------------------------------------------------------- */
+
+static int dir_is_empty_of_keys(int dirfd)
+{
+	int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	DIR *d = fd >= 0 ? fdopendir(fd) : NULL;
+	struct dirent *de;
+	int empty = 1;
+
+	if (d == NULL) {
+		if (fd >= 0)
+			close(fd);
+		return 0;
+	}
+	while (empty && (de = readdir(d)) != NULL)
+		empty = de->d_name[0] == '.';
+	closedir(d);
+	return empty;
+}
+
+/* Makes a new master key file, atomically.  The caller holds the lock. */
+static te_err master_create(struct soft *s)
+{
+	te_err rc = TE_OK;
+	uint8_t key[TE_MASTER_KEY_LEN];
+	char *tmp = NULL;
+	int fd = -1, dfd = -1;
+	char *slash;
+
+	TE_ENSURE(dir_is_empty_of_keys(s->keys_fd), TE_ERR_NOT_FOUND,
+		  "master key file '%s' is missing but key store '%s' holds keys sealed under it; "
+		  "refusing to make a new one (restore the file or point master_key_file at it)",
+		  s->master_path, s->store);
+	TE_ENSURE(asprintf(&tmp, "%s.tmp", s->master_path) > 0, TE_ERR_NO_MEMORY, "out of memory");
+	TE_GUARD_OSSL(RAND_priv_bytes(key, sizeof(key)), "random master key");
+	(void)unlink(tmp);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+	TE_ENSURE(fd >= 0, TE_ERR_IO, "cannot create master key '%s': %s", tmp, strerror(errno));
+	TE_GUARD(write_all(fd, key, sizeof(key), tmp));
+	TE_ENSURE(fsync(fd) == 0, TE_ERR_IO, "cannot sync '%s': %s", tmp, strerror(errno));
+	TE_ENSURE(rename(tmp, s->master_path) == 0, TE_ERR_IO, "cannot create master key '%s': %s",
+		  s->master_path, strerror(errno));
+	slash = strrchr(s->master_path, '/');
+	if (slash != NULL) {
+		*slash = '\0';
+		dfd = open(slash == s->master_path ? "/" : s->master_path,
+			   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+		*slash = '/';
+		if (dfd >= 0)
+			(void)fsync(dfd);
+	}
+out:
+	te_memzero(key, sizeof(key));
+	if (fd >= 0)
+		close(fd);
+	if (dfd >= 0)
+		close(dfd);
+	free(tmp);
+	return rc;
+}
+
+static te_err master_load(struct soft *s)
+{
+	te_err rc = TE_OK;
+	struct stat st;
+	int fd = -1;
+	size_t got = 0;
+
+	fd = open(s->master_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT) {
+		TE_ENSURE(lock_ex(s) == 0, TE_ERR_IO, "cannot lock key store: %s", strerror(errno));
+		fd = open(s->master_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		if (fd < 0 && errno == ENOENT) {
+			rc = master_create(s);
+			if (rc == TE_OK)
+				fd = open(s->master_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+		}
+		unlock_ex(s);
+		TE_GUARD(rc);
+	}
+	TE_ENSURE(fd >= 0, TE_ERR_IO, "cannot open master key '%s': %s", s->master_path,
+		  strerror(errno));
+	TE_ENSURE(fstat(fd, &st) == 0, TE_ERR_IO, "cannot stat '%s'", s->master_path);
+	TE_ENSURE(S_ISREG(st.st_mode) && st.st_size == TE_MASTER_KEY_LEN, TE_ERR_MALFORMED,
+		  "master key '%s' must be a regular file of %d bytes", s->master_path,
+		  TE_MASTER_KEY_LEN);
+	TE_ENSURE((st.st_mode & 0077) == 0, TE_ERR_PERMISSION,
+		  "master key '%s' has mode %03o; it must be 0600 (chmod 600 '%s')",
+		  s->master_path, (unsigned)(st.st_mode & 0777), s->master_path);
+	s->master = te_secure_alloc(TE_MASTER_KEY_LEN);
+	TE_ENSURE(s->master != NULL, TE_ERR_NO_MEMORY, "out of secure memory");
+	while (got < TE_MASTER_KEY_LEN) {
+		ssize_t r = read(fd, s->master + got, TE_MASTER_KEY_LEN - got);
+		if (r < 0 && errno == EINTR)
+			continue;
+		TE_ENSURE(r > 0, TE_ERR_IO, "cannot read master key '%s'", s->master_path);
+		got += (size_t)r;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
+}
+
+static te_err generation_map(struct soft *s)
+{
+	te_err rc = TE_OK;
+	char *path = NULL;
+	struct stat st;
+	int fd = -1;
+	void *map;
+
+	TE_ENSURE(asprintf(&path, "%s/.generation", s->store) > 0, TE_ERR_NO_MEMORY,
+		  "out of memory");
+	fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	TE_ENSURE(fd >= 0, TE_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+	TE_ENSURE(fstat(fd, &st) == 0 && S_ISREG(st.st_mode), TE_ERR_IO, "bad file '%s'", path);
+	/* Growing the file is harmless if two processes race: both extend it
+	 * to the same size with zeros. */
+	if (st.st_size < (off_t)sizeof(uint64_t))
+		TE_ENSURE(ftruncate(fd, sizeof(uint64_t)) == 0, TE_ERR_IO, "cannot size '%s': %s",
+			  path, strerror(errno));
+	map = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	TE_ENSURE(map != MAP_FAILED, TE_ERR_IO, "cannot map '%s': %s", path, strerror(errno));
+	s->generation = map;
+out:
+	if (fd >= 0)
+		close(fd);
+	free(path);
+	return rc;
+}
+
+static void soft_close(void *st)
+{
+	struct soft *s = st;
+
+	if (s == NULL)
+		return;
+	cache_flush_locked(s);
+	if (s->generation != NULL)
+		munmap(s->generation, sizeof(uint64_t));
+	if (s->keys_fd >= 0)
+		close(s->keys_fd);
+	if (s->lock_fd >= 0)
+		close(s->lock_fd);
+	te_secure_free(s->master);
+	EVP_MAC_free(s->hmac);
+	EVP_CIPHER_free(s->gcm);
+	pthread_mutex_destroy(&s->write_mu);
+	pthread_mutex_destroy(&s->cache_mu);
+	free(s->store);
+	free(s->master_path);
+	free(s);
+}
+
+static te_err soft_open(const te_hsm_setting *settings, size_t n, void **state)
+{
+	te_err rc = TE_OK;
+	struct soft *s = calloc(1, sizeof(*s));
+	const char *store = NULL, *master = NULL;
+	char *path = NULL;
+
+	TE_ENSURE(s != NULL, TE_ERR_NO_MEMORY, "out of memory");
+	s->keys_fd = s->lock_fd = -1;
+	pthread_mutex_init(&s->write_mu, NULL);
+	pthread_mutex_init(&s->cache_mu, NULL);
+	for (size_t i = 0; i < n; i++) {
+		if (strcmp(settings[i].key, "store") == 0)
+			store = settings[i].value;
+		else if (strcmp(settings[i].key, "master_key_file") == 0)
+			master = settings[i].value;
+	}
+	TE_ENSURE(store != NULL && store[0] != '\0', TE_ERR_CONFIG,
+		  "the soft backend needs the 'store' setting (a directory for keys)");
+	TE_ENSURE(master == NULL || master[0] != '\0', TE_ERR_CONFIG,
+		  "setting 'master_key_file' is empty");
+	s->store = strdup(store);
+	TE_ENSURE(s->store != NULL, TE_ERR_NO_MEMORY, "out of memory");
+	if (master != NULL)
+		s->master_path = strdup(master);
+	else if (asprintf(&s->master_path, "%s/master.key", store) < 0)
+		s->master_path = NULL;
+	TE_ENSURE(s->master_path != NULL, TE_ERR_NO_MEMORY, "out of memory");
+
+	TE_GUARD(mkdir_parents(store));
+	TE_GUARD(mkdir_private(store));
+	TE_ENSURE(asprintf(&path, "%s/keys", store) > 0, TE_ERR_NO_MEMORY, "out of memory");
+	TE_GUARD(mkdir_private(path));
+	s->keys_fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	TE_ENSURE(s->keys_fd >= 0, TE_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+	free(path);
+	TE_ENSURE(asprintf(&path, "%s/.lock", store) > 0, TE_ERR_NO_MEMORY, "out of memory");
+	s->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	TE_ENSURE(s->lock_fd >= 0, TE_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+	TE_GUARD(generation_map(s));
+	TE_GUARD(master_load(s));
+	s->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
+	s->gcm = EVP_CIPHER_fetch(NULL, "AES-256-GCM", NULL);
+	TE_ENSURE(s->hmac != NULL && s->gcm != NULL, TE_ERR_UNSUPPORTED,
+		  "OpenSSL lacks HMAC or AES-256-GCM (check the provider configuration)");
+	s->cache_gen = generation_read(s);
+	*state = s;
+	s = NULL;
+out:
+	free(path);
+	soft_close(s);
+	return rc;
+}
+
+const te_hsm_backend_ops te_hsm_soft_ops = {
+	.version = TE_HSM_BACKEND_OPS_V1,
+	.name = "soft",
+	.settings = soft_settings,
+	.open = soft_open,
+	.close = soft_close,
+	.key_create = soft_key_create,
+	.key_import = soft_key_import,
+	.key_delete = soft_key_delete,
+	.key_info = soft_key_info,
+	.key_list = soft_key_list,
+	.key_public = soft_key_public,
+	.key_export = soft_key_export,
+	.sign = soft_sign,
+	.verify = soft_verify,
+	.encrypt = soft_encrypt,
+	.decrypt = soft_decrypt,
+	.derive = soft_derive,
+	.random = soft_random,
+	.key_evp = soft_key_evp,
+};

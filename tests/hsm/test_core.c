@@ -1,0 +1,177 @@
+/* test_core.c - the HSM PAL core: opening, argument checks, and one
+ * context shared by threads while keys change under it. */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "testutil.h"
+#include "trustedge/te_hsm.h"
+
+static te_hsm *open_store(const char *dir)
+{
+	te_hsm_setting s[] = {{"store", dir}};
+	te_hsm *hsm = NULL;
+
+	assert_int_equal(te_hsm_open("soft", s, 1, &hsm), TE_OK);
+	return hsm;
+}
+
+static void open_refuses_bad_input(void **state)
+{
+	char *dir = tu_tempdir("core");
+	char *store = tu_path(dir, "s");
+	te_hsm_setting unknown[] = {{"store", store}, {"pin", "1234"}};
+	te_hsm *hsm = NULL;
+
+	(void)state;
+	assert_int_equal(te_hsm_open("nope", NULL, 0, &hsm), TE_ERR_UNSUPPORTED);
+	assert_non_null(strstr(te_err_detail(), "known: soft"));
+	assert_int_equal(te_hsm_open("soft", unknown, 2, &hsm), TE_ERR_CONFIG);
+	assert_non_null(strstr(te_err_detail(), "'pin'"));
+	assert_int_equal(te_hsm_open("soft", NULL, 0, &hsm), TE_ERR_CONFIG);
+	assert_non_null(strstr(te_err_detail(), "store"));
+	assert_null(hsm);
+	hsm = open_store(store);
+	assert_string_equal(te_hsm_backend_name(hsm), "soft");
+	te_hsm_close(hsm);
+	free(store);
+	tu_rmtree(dir);
+}
+
+static void calls_check_arguments(void **state)
+{
+	char *dir = tu_tempdir("core");
+	te_hsm *hsm = open_store(dir);
+	te_hsm_key_attrs ec = {TE_HSM_KEY_EC_P256, 0, 0}, bad = {TE_HSM_KEY__COUNT, 0, 0};
+	uint8_t sig[TE_HSM_SIG_MAX];
+	size_t sig_len = sizeof(sig);
+	te_buf plain;
+
+	(void)state;
+	assert_int_equal(te_hsm_key_create(NULL, "k", &ec), TE_ERR_INVALID_ARG);
+	assert_int_equal(te_hsm_key_create(hsm, "k", NULL), TE_ERR_INVALID_ARG);
+	assert_int_equal(te_hsm_key_create(hsm, "k", &bad), TE_ERR_INVALID_ARG);
+	ec.usage = 0x100;
+	assert_int_equal(te_hsm_key_create(hsm, "k", &ec), TE_ERR_INVALID_ARG);
+	ec.usage = 0;
+	assert_int_equal(te_hsm_key_create(hsm, "../k", &ec), TE_ERR_BAD_NAME);
+	assert_int_equal(te_hsm_key_create(hsm, "k", &ec), TE_OK);
+	assert_int_equal(te_hsm_key_sign(hsm, "k", TE_HSM_ALG__COUNT, 0, "x", 1, sig, &sig_len),
+			 TE_ERR_INVALID_ARG);
+	assert_int_equal(te_hsm_key_sign(hsm, "k", 0, 0x80, "x", 1, sig, &sig_len),
+			 TE_ERR_INVALID_ARG);
+	assert_int_equal(te_hsm_key_sign(hsm, "k", 0, 0, NULL, 1, sig, &sig_len),
+			 TE_ERR_INVALID_ARG);
+	assert_int_equal(te_hsm_key_sign(hsm, "k", 0, 0, "x", 1, sig, NULL), TE_ERR_INVALID_ARG);
+	/* Exports must go to secure memory. */
+	te_buf_init(&plain, 0);
+	assert_int_equal(te_hsm_key_export(hsm, "k", &plain), TE_ERR_INVALID_ARG);
+	te_buf_free(&plain);
+	te_hsm_close(hsm);
+	tu_rmtree(dir);
+}
+
+struct worker {
+	te_hsm *hsm;
+	int failures;
+};
+
+static void *signer(void *arg)
+{
+	struct worker *w = arg;
+
+	for (int i = 0; i < 300; i++) {
+		uint8_t sig[TE_HSM_SIG_MAX];
+		size_t n = sizeof(sig);
+		const char *key = (i & 1) ? "stable-ec" : "stable-mac";
+		if (te_hsm_key_sign(w->hsm, key, 0, 0, "msg", 3, sig, &n) != TE_OK ||
+		    te_hsm_key_verify(w->hsm, key, 0, 0, "msg", 3, sig, n) != TE_OK)
+			w->failures++;
+	}
+	return NULL;
+}
+
+static void *churner(void *arg)
+{
+	struct worker *w = arg;
+	te_hsm_key_attrs mac = {TE_HSM_KEY_HMAC_SHA256, 0, 0};
+
+	/* Every change bumps the store generation and flushes the cache under
+	 * the signers' feet. */
+	for (int i = 0; i < 60; i++) {
+		if (te_hsm_key_create(w->hsm, "churn", &mac) != TE_OK ||
+		    te_hsm_key_delete(w->hsm, "churn") != TE_OK)
+			w->failures++;
+	}
+	return NULL;
+}
+
+static void threads_share_a_context(void **state)
+{
+	char *dir = tu_tempdir("core");
+	te_hsm *hsm = open_store(dir);
+	te_hsm_key_attrs ec = {TE_HSM_KEY_EC_P256, 0, 0}, mac = {TE_HSM_KEY_HMAC_SHA256, 0, 0};
+	pthread_t t[4];
+	struct worker w[4];
+
+	(void)state;
+	assert_int_equal(te_hsm_key_create(hsm, "stable-ec", &ec), TE_OK);
+	assert_int_equal(te_hsm_key_create(hsm, "stable-mac", &mac), TE_OK);
+	for (int i = 0; i < 4; i++) {
+		w[i].hsm = hsm;
+		w[i].failures = 0;
+		assert_int_equal(pthread_create(&t[i], NULL, i == 3 ? churner : signer, &w[i]), 0);
+	}
+	for (int i = 0; i < 4; i++) {
+		pthread_join(t[i], NULL);
+		assert_int_equal(w[i].failures, 0);
+	}
+	te_hsm_close(hsm);
+	tu_rmtree(dir);
+}
+
+/* Two contexts on one store behave like two processes. */
+static void contexts_see_each_others_changes(void **state)
+{
+	char *dir = tu_tempdir("core");
+	te_hsm *a = open_store(dir), *b = open_store(dir);
+	te_hsm_key_attrs mac = {TE_HSM_KEY_HMAC_SHA256, 0, 0};
+	uint8_t k1[32], k2[32], s1[32], s2[32], s3[32];
+	size_t n = 32;
+
+	(void)state;
+	memset(k1, 0x11, sizeof(k1));
+	memset(k2, 0x22, sizeof(k2));
+	assert_int_equal(te_hsm_key_import(a, "shared", &mac, k1, sizeof(k1)), TE_OK);
+	assert_int_equal(te_hsm_key_sign(b, "shared", 0, 0, "m", 1, s1, &n), TE_OK);
+	assert_int_equal(te_hsm_key_delete(a, "shared"), TE_OK);
+	assert_int_equal(te_hsm_key_sign(b, "shared", 0, 0, "m", 1, s2, &n), TE_ERR_NOT_FOUND);
+	assert_int_equal(te_hsm_key_import(a, "shared", &mac, k2, sizeof(k2)), TE_OK);
+	n = 32;
+	assert_int_equal(te_hsm_key_sign(b, "shared", 0, 0, "m", 1, s2, &n), TE_OK);
+	/* b must use the new key, not a cached copy of the old one. */
+	assert_memory_not_equal(s1, s2, 32);
+	n = 32;
+	assert_int_equal(te_hsm_key_sign(a, "shared", 0, 0, "m", 1, s3, &n), TE_OK);
+	assert_memory_equal(s2, s3, 32);
+	te_hsm_close(a);
+	te_hsm_close(b);
+	tu_rmtree(dir);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(open_refuses_bad_input),
+		cmocka_unit_test(calls_check_arguments),
+		cmocka_unit_test(threads_share_a_context),
+		cmocka_unit_test(contexts_see_each_others_changes),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
