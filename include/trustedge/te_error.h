@@ -49,7 +49,8 @@ const char *te_err_str(te_err err);
 /* Sets the thread-local detail message and returns err, so callers can
  * write `return te_err_set(TE_ERR_NOT_FOUND, "key '%s'", name);`. */
 te_err te_err_set(te_err err, const char *fmt, ...) TE_PRINTF(2, 3);
-/* Appends OpenSSL's error queue to the detail and clears the queue. */
+/* Sets the detail to "what: <first OpenSSL errors>" (a few entries, "; "
+ * joined) and clears OpenSSL's error queue. */
 te_err te_err_set_ossl(te_err err, const char *what);
 /* Detail of the last error set on this thread, "" when none. */
 const char *te_err_detail(void);

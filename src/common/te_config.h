@@ -58,6 +58,8 @@ const te_config_node *te_config_node_child(const te_config_node *node, size_t i,
 te_err te_config_error(const te_config *cfg, const te_config_node *node, te_err err,
 		       const char *fmt, ...) TE_PRINTF(4, 5);
 
+/* In the getters a NULL node means the root and a NULL or empty path the
+ * node itself.  Keys are at most 128 bytes, dotted paths 512. */
 /* Typed getters: TE_ERR_NOT_FOUND when absent (out untouched), TE_ERR_CONFIG
  * with file/line/key when present but of the wrong kind or out of range. */
 te_err te_config_get_str(const te_config *cfg, const te_config_node *node,

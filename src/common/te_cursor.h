@@ -5,7 +5,8 @@
  * cursor: typed getters that fail with TE_ERR_TRUNCATED on short input and
  * never move past the end.  No pointer arithmetic on untrusted data
  * anywhere else.  Once a getter fails the cursor is poisoned and every
- * later getter fails too, so a parser may check only at the end.
+ * later getter fails too, so a parser may check only at the end: on a
+ * failed cursor te_cursor_expect_end reports TE_ERR_TRUNCATED.
  */
 #ifndef TRUSTEDGE_TE_CURSOR_H
 #define TRUSTEDGE_TE_CURSOR_H

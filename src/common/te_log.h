@@ -26,7 +26,8 @@ te_log_level te_log_get_level(void);
 te_err te_log_level_parse(const char *s, te_log_level *out) TE_MUST_CHECK;
 
 void te_log(te_log_level level, const char *fmt, ...) TE_PRINTF(2, 3);
-/* Logs err with its name and the thread's detail string, once. */
+/* Logs "what: <te_err_str(err)>: <detail>" once, where the error leaves a
+ * module or process. */
 void te_log_err(te_err err, const char *what);
 
 #define te_log_error(...) te_log(TE_LOG_ERROR, __VA_ARGS__)

@@ -3,6 +3,7 @@
  * validates what callers pass, and dispatches.  It holds no key material;
  * that is the backend's.
  */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -45,9 +46,20 @@ static te_err settings_check(const te_hsm_backend_ops *ops, const te_hsm_setting
 			return te_err_set(TE_ERR_INVALID_ARG, "HSM setting %zu has no key or value", i);
 		for (const char *const *k = ops->settings; k && *k && !known; k++)
 			known = strcmp(*k, settings[i].key) == 0;
-		if (!known)
-			return te_err_set(TE_ERR_CONFIG, "unknown setting '%s' for HSM backend '%s'",
-					  settings[i].key, ops->name);
+		if (!known) {
+			char list[256] = "";
+			size_t off = 0;
+			for (const char *const *k = ops->settings; k && *k; k++) {
+				int w = snprintf(list + off, sizeof(list) - off, "%s%s",
+						 off ? ", " : "", *k);
+				if (w < 0 || (size_t)w >= sizeof(list) - off)
+					break;
+				off += (size_t)w;
+			}
+			return te_err_set(TE_ERR_CONFIG,
+					  "unknown setting '%s' for HSM backend '%s' (known: %s)",
+					  settings[i].key, ops->name, list);
+		}
 	}
 	return TE_OK;
 }

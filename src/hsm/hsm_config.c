@@ -14,7 +14,7 @@
 
 /* The section of the configured backend, or NULL when the file has none. */
 static const te_config_node *hsm_config_backend_section(const te_config_node *hsm,
-							 const char *backend)
+                                                        const char *backend)
 {
 	size_t i, n = te_config_node_count(hsm);
 
@@ -31,7 +31,7 @@ static const te_config_node *hsm_config_backend_section(const te_config_node *hs
 /* Checks the keys directly under `hsm:`: "backend" (a scalar) and
  * backend sections (mappings); anything else is a typo we refuse. */
 static te_err hsm_config_check_section(const te_config *cfg, const te_config_node *hsm,
-				       const char **backend, const te_config_node **bnode)
+                                       const char **backend, const te_config_node **bnode)
 {
 	te_err rc = TE_OK;
 	size_t i, n = te_config_node_count(hsm);
@@ -46,15 +46,15 @@ static te_err hsm_config_check_section(const te_config *cfg, const te_config_nod
 		if (strcmp(key, "backend") != 0) {
 			if (te_config_node_kind(child) != TE_CONFIG_MAP)
 				return te_config_error(cfg, child, TE_ERR_CONFIG,
-						       "unknown key (expected 'backend' or a "
-						       "mapping of backend settings)");
+				                       "unknown key (expected 'backend' or a "
+				                       "mapping of backend settings)");
 			continue;
 		}
 		value = te_config_node_scalar(child);
 		if (value == NULL || value[0] == '\0')
 			return te_config_error(cfg, child, TE_ERR_CONFIG,
-					       "must be a backend name such as '%s'",
-					       TE_HSM_CONFIG_DEFAULT_BACKEND);
+			                       "must be a backend name such as '%s'",
+			                       TE_HSM_CONFIG_DEFAULT_BACKEND);
 		*backend = value;
 		*bnode = child;
 	}
@@ -64,7 +64,7 @@ static te_err hsm_config_check_section(const te_config *cfg, const te_config_nod
 /* Turns the scalars of a backend section into settings (strings stay owned
  * by cfg).  *out is malloc'd; NULL with *count 0 when there is nothing. */
 static te_err hsm_config_settings(const te_config *cfg, const te_config_node *section,
-				  te_hsm_setting **out, size_t *count)
+                                  te_hsm_setting **out, size_t *count)
 {
 	te_err rc = TE_OK;
 	te_hsm_setting *settings = NULL;
@@ -76,7 +76,7 @@ static te_err hsm_config_settings(const te_config *cfg, const te_config_node *se
 		goto out;
 	if (te_config_node_kind(section) != TE_CONFIG_MAP) {
 		rc = te_config_error(cfg, section, TE_ERR_CONFIG,
-				     "must be a mapping of backend settings");
+		                     "must be a mapping of backend settings");
 		goto out;
 	}
 	n = te_config_node_count(section);
@@ -84,8 +84,8 @@ static te_err hsm_config_settings(const te_config *cfg, const te_config_node *se
 		goto out;
 	if (n > HSM_CONFIG_MAX_SETTINGS) {
 		rc = te_config_error(cfg, section, TE_ERR_CONFIG,
-				     "too many settings (%zu, at most %d)", n,
-				     HSM_CONFIG_MAX_SETTINGS);
+		                     "too many settings (%zu, at most %d)", n,
+		                     HSM_CONFIG_MAX_SETTINGS);
 		goto out;
 	}
 	settings = calloc(n, sizeof(*settings));
@@ -157,7 +157,7 @@ te_err te_hsm_open_config(const te_config *cfg, te_hsm **out)
 	if (hsm_node != NULL) {
 		if (te_config_node_kind(hsm_node) != TE_CONFIG_MAP) {
 			rc = te_config_error(cfg, hsm_node, TE_ERR_CONFIG,
-					     "must be a mapping (backend: and its settings)");
+			                     "must be a mapping (backend: and its settings)");
 			goto out;
 		}
 		TE_GUARD(hsm_config_check_section(cfg, hsm_node, &backend, &bnode));

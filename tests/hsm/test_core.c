@@ -165,6 +165,40 @@ static void contexts_see_each_others_changes(void **state)
 	tu_rmtree(dir);
 }
 
+/* The soft backend reuses keyed HMAC contexts; every reuse must give the
+ * same answer as a fresh computation (RFC 4231 test cases 1 and 2). */
+static void hmac_context_reuse_is_exact(void **state)
+{
+	char *dir = tu_tempdir("core");
+	te_hsm *hsm = open_store(dir);
+	te_hsm_key_attrs mac = {TE_HSM_KEY_HMAC_SHA256, 0, 0};
+	uint8_t key1[20], sig[32];
+	size_t n1, n2;
+	uint8_t *want1 = tu_hex("b0344c61d8db38535ca8afceaf0bf12b881dc200c9833da726e9376c2e32cff7", &n1);
+	uint8_t *want2 = tu_hex("5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843", &n2);
+	const char *msg2 = "what do ya want for nothing?";
+
+	(void)state;
+	memset(key1, 0x0b, sizeof(key1));
+	assert_int_equal(te_hsm_key_import(hsm, "tc1", &mac, key1, sizeof(key1)), TE_OK);
+	assert_int_equal(te_hsm_key_import(hsm, "tc2", &mac, "Jefe", 4), TE_OK);
+	for (int i = 0; i < 20; i++) {
+		size_t n = sizeof(sig);
+		assert_int_equal(te_hsm_key_sign(hsm, "tc1", 0, 0, "Hi There", 8, sig, &n), TE_OK);
+		assert_int_equal(n, 32);
+		assert_memory_equal(sig, want1, 32);
+		n = sizeof(sig);
+		assert_int_equal(te_hsm_key_sign(hsm, "tc2", 0, 0, msg2, strlen(msg2), sig, &n), TE_OK);
+		assert_memory_equal(sig, want2, 32);
+		assert_int_equal(te_hsm_key_verify(hsm, "tc2", 0, 0, msg2, strlen(msg2), want2, 32),
+				 TE_OK);
+	}
+	free(want1);
+	free(want2);
+	te_hsm_close(hsm);
+	tu_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -172,6 +206,7 @@ int main(void)
 		cmocka_unit_test(calls_check_arguments),
 		cmocka_unit_test(threads_share_a_context),
 		cmocka_unit_test(contexts_see_each_others_changes),
+		cmocka_unit_test(hmac_context_reuse_is_exact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
