@@ -199,6 +199,47 @@ static void hmac_context_reuse_is_exact(void **state)
 	tu_rmtree(dir);
 }
 
+/* Reused AES-GCM contexts: new IV and direction each call, and a failed
+ * decryption leaves nothing behind for the next call. */
+static void gcm_context_reuse_is_exact(void **state)
+{
+	char *dir = tu_tempdir("core");
+	te_hsm *hsm = open_store(dir);
+	te_hsm_key_attrs aes = {TE_HSM_KEY_AES_256_GCM, 0, 0};
+	uint8_t key[32], iv1[12] = {1}, iv2[12] = {2}, pt[100], c1[116], c2[116], c3[116],
+			      back[100];
+	size_t n;
+
+	(void)state;
+	memset(key, 0x5a, sizeof(key));
+	memset(pt, 0x33, sizeof(pt));
+	assert_int_equal(te_hsm_key_import(hsm, "aes", &aes, key, sizeof(key)), TE_OK);
+	for (int round = 0; round < 5; round++) {
+		n = sizeof(c1);
+		assert_int_equal(te_hsm_key_encrypt(hsm, "aes", 0, iv1, 12, (uint8_t *)"a", 1, pt,
+						    sizeof(pt), c1, &n), TE_OK);
+		n = sizeof(c2);
+		assert_int_equal(te_hsm_key_encrypt(hsm, "aes", 0, iv2, 12, NULL, 0, pt, sizeof(pt),
+						    c2, &n), TE_OK);
+		assert_memory_not_equal(c1, c2, sizeof(c1));
+		c2[3] ^= 1;
+		n = sizeof(back);
+		assert_int_equal(te_hsm_key_decrypt(hsm, "aes", 0, iv2, 12, NULL, 0, c2, sizeof(c2),
+						    back, &n), TE_ERR_DECRYPT_FAILED);
+		c2[3] ^= 1;
+		n = sizeof(back);
+		assert_int_equal(te_hsm_key_decrypt(hsm, "aes", 0, iv2, 12, NULL, 0, c2, sizeof(c2),
+						    back, &n), TE_OK);
+		assert_memory_equal(back, pt, sizeof(pt));
+		n = sizeof(c3);
+		assert_int_equal(te_hsm_key_encrypt(hsm, "aes", 0, iv1, 12, (uint8_t *)"a", 1, pt,
+						    sizeof(pt), c3, &n), TE_OK);
+		assert_memory_equal(c1, c3, sizeof(c1));
+	}
+	te_hsm_close(hsm);
+	tu_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -207,6 +248,7 @@ int main(void)
 		cmocka_unit_test(threads_share_a_context),
 		cmocka_unit_test(contexts_see_each_others_changes),
 		cmocka_unit_test(hmac_context_reuse_is_exact),
+		cmocka_unit_test(gcm_context_reuse_is_exact),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -49,7 +49,7 @@
 #define CACHE_BUCKETS 1024u
 #define CACHE_MAX 4096u
 #define SECRET_LEN 32
-#define HMAC_POOL 4
+#define CTX_POOL 4
 #define USAGE_ALL (TE_HSM_USAGE_SIGN | TE_HSM_USAGE_ENCRYPT | TE_HSM_USAGE_DERIVE)
 
 /* One decoded key.  Shared by the cache and the operations using it. */
@@ -61,12 +61,13 @@ struct key {
 	uint8_t *secret;  /* secret keys: te_secure_alloc */
 	size_t secret_len;
 	EVP_MAC_CTX *mac; /* HMAC keys: keyed once, copied into the pool */
-	/* Keyed HMAC contexts ready for reuse: re-initialising one with its own
-	 * key state is about twice as fast as copying, and four times as fast
-	 * as keying a new context. */
+	/* Keyed contexts ready for reuse (EVP_MAC_CTX for HMAC keys,
+	 * EVP_CIPHER_CTX for AES keys).  Restarting one with the key state it
+	 * holds skips key setup and allocation: for HMAC that is about four
+	 * times as fast as keying a new context. */
 	pthread_mutex_t pool_mu;
 	unsigned pool_n;
-	EVP_MAC_CTX *pool[HMAC_POOL];
+	void *pool[CTX_POOL];
 	char name[TE_HSM_NAME_MAX + 1];
 };
 
@@ -249,8 +250,12 @@ static void key_free(struct key *k)
 		return;
 	EVP_PKEY_free(k->pkey);
 	EVP_MAC_CTX_free(k->mac);
-	for (unsigned i = 0; i < k->pool_n; i++)
-		EVP_MAC_CTX_free(k->pool[i]);
+	for (unsigned i = 0; i < k->pool_n; i++) {
+		if (k->meta.type == TE_HSM_KEY_HMAC_SHA256)
+			EVP_MAC_CTX_free(k->pool[i]);
+		else
+			EVP_CIPHER_CTX_free(k->pool[i]);
+	}
 	pthread_mutex_destroy(&k->pool_mu);
 	te_secure_free(k->secret);
 	free(k);
@@ -963,16 +968,38 @@ out:
 	return rc;
 }
 
+/* A context from the key's pool, or NULL when the pool is empty. */
+static void *pool_take(struct key *k)
+{
+	void *ctx = NULL;
+
+	pthread_mutex_lock(&k->pool_mu);
+	if (k->pool_n > 0)
+		ctx = k->pool[--k->pool_n];
+	pthread_mutex_unlock(&k->pool_mu);
+	return ctx;
+}
+
+/* Puts a context that finished cleanly back; returns it if the pool is
+ * full, for the caller to free. */
+static void *pool_give(struct key *k, void *ctx)
+{
+	pthread_mutex_lock(&k->pool_mu);
+	if (k->pool_n < CTX_POOL) {
+		k->pool[k->pool_n++] = ctx;
+		ctx = NULL;
+	}
+	pthread_mutex_unlock(&k->pool_mu);
+	return ctx;
+}
+
 static te_err hmac_compute(struct key *k, const void *data, size_t data_len, uint8_t mac[32])
 {
 	te_err rc = TE_OK;
 	EVP_MAC_CTX *ctx = NULL;
 	size_t n = 0;
 
-	pthread_mutex_lock(&k->pool_mu);
-	if (k->pool_n > 0)
-		ctx = k->pool[--k->pool_n];
-	pthread_mutex_unlock(&k->pool_mu);
+	ctx = pool_take(k);
 	if (ctx == NULL) {
 		ctx = EVP_MAC_CTX_dup(k->mac);
 		TE_GUARD_PTR(ctx, TE_ERR_NO_MEMORY, "out of memory");
@@ -982,12 +1009,7 @@ static te_err hmac_compute(struct key *k, const void *data, size_t data_len, uin
 	}
 	TE_GUARD_OSSL(EVP_MAC_update(ctx, data, data_len), "HMAC");
 	TE_GUARD_OSSL(EVP_MAC_final(ctx, mac, &n, 32), "HMAC final");
-	pthread_mutex_lock(&k->pool_mu);
-	if (k->pool_n < HMAC_POOL) {
-		k->pool[k->pool_n++] = ctx;
-		ctx = NULL;
-	}
-	pthread_mutex_unlock(&k->pool_mu);
+	ctx = pool_give(k, ctx);
 out:
 	EVP_MAC_CTX_free(ctx);
 	return rc;
@@ -1072,7 +1094,7 @@ static te_err crypt_alg_resolve(const struct key *k, te_hsm_alg alg, te_hsm_alg 
 }
 
 /* AES-256-GCM.  Decryption writes to out only when the tag verifies. */
-static te_err gcm_run(struct soft *s, const struct key *k, int enc, const uint8_t *iv,
+static te_err gcm_run(struct soft *s, struct key *k, int enc, const uint8_t *iv,
 		      size_t iv_len, const uint8_t *aad, size_t aad_len, const uint8_t *in,
 		      size_t in_len, uint8_t *out, size_t *out_len)
 {
@@ -1094,9 +1116,16 @@ static te_err gcm_run(struct soft *s, const struct key *k, int enc, const uint8_
 		TE_GUARD_PTR(tmp, TE_ERR_NO_MEMORY, "out of memory");
 		dst = tmp;
 	}
-	ctx = EVP_CIPHER_CTX_new();
-	TE_GUARD_PTR(ctx, TE_ERR_NO_MEMORY, "out of memory");
-	TE_GUARD_OSSL(EVP_CipherInit_ex2(ctx, s->gcm, k->secret, iv, enc, NULL), "GCM init");
+	ctx = pool_take(k);
+	if (ctx != NULL) {
+		/* No key: the context keeps its key schedule, takes the new IV
+		 * and direction, and starts a fresh message. */
+		TE_GUARD_OSSL(EVP_CipherInit_ex2(ctx, NULL, NULL, iv, enc, NULL), "GCM restart");
+	} else {
+		ctx = EVP_CIPHER_CTX_new();
+		TE_GUARD_PTR(ctx, TE_ERR_NO_MEMORY, "out of memory");
+		TE_GUARD_OSSL(EVP_CipherInit_ex2(ctx, s->gcm, k->secret, iv, enc, NULL), "GCM init");
+	}
 	if (aad_len > 0)
 		TE_GUARD_OSSL(EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len), "GCM aad");
 	if (body > 0)
@@ -1121,6 +1150,7 @@ static te_err gcm_run(struct soft *s, const struct key *k, int enc, const uint8_
 	else if (body > 0)
 		memcpy(out, tmp, body);
 	*out_len = need;
+	ctx = pool_give(k, ctx);
 out:
 	if (tmp != NULL) {
 		te_memzero(tmp, body);
