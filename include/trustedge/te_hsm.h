@@ -58,6 +58,9 @@ typedef struct te_hsm_key_info {
 	te_hsm_key_type type;
 	uint32_t usage;
 	int exportable;
+	/* In te_hsm_key_list: TE_OK, or why the key cannot be used (e.g.
+	 * TE_ERR_TAMPERED); then type, usage and exportable are zero. */
+	te_err status;
 } te_hsm_key_info;
 
 typedef enum te_hsm_alg {
@@ -121,7 +124,9 @@ te_err te_hsm_key_info_get(te_hsm *hsm, const char *name,
 			   te_hsm_key_info *info) TE_MUST_CHECK;
 /* 1 if the key exists, 0 if not (errors other than not-found count as 0). */
 int te_hsm_key_exists(te_hsm *hsm, const char *name);
-/* All keys, sorted by name; free *out with free(). */
+/* All keys, sorted by name; free *out with free().  A key whose stored
+ * form is damaged is listed with its status set, so one bad key neither
+ * hides the others nor passes for a good one. */
 te_err te_hsm_key_list(te_hsm *hsm, te_hsm_key_info **out, size_t *count) TE_MUST_CHECK;
 
 /* Public key of an asymmetric key, appended to out. */

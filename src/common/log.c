@@ -11,6 +11,7 @@
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -105,6 +106,25 @@ static void te_log_write_all(const char *p, size_t n)
 		n -= (size_t)w;
 	}
 }
+/*
+ * True when stderr is the journal stream systemd connected us to.  The
+ * variable is inherited by children whose stderr was redirected, so it is
+ * trusted only when its "device:inode" names the stream stderr really is.
+ */
+static int stderr_is_journal(void)
+{
+	const char *env = getenv("JOURNAL_STREAM");
+	unsigned long long dev = 0, ino = 0;
+	struct stat st;
+	char tail;
+
+	if (env == NULL || sscanf(env, "%llu:%llu%c", &dev, &ino, &tail) != 2)
+		return 0;
+	if (fstat(2, &st) != 0)
+		return 0;
+	return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 
 static void te_log_vemit(te_log_level level, const char *fmt, va_list ap) TE_PRINTF(2, 0);
 static void te_log_vemit(te_log_level level, const char *fmt, va_list ap)
@@ -115,7 +135,7 @@ static void te_log_vemit(te_log_level level, const char *fmt, va_list ap)
 	int saved_errno = errno;
 
 	pthread_mutex_lock(&te_log_ident_lock);
-	if (getenv("JOURNAL_STREAM") != NULL)
+	if (stderr_is_journal())
 		n = snprintf(line, max, "<%d>%s: ", (int)level, te_log_ident);
 	else
 		n = snprintf(line, max, "%s: %s: ", te_log_ident, te_log_level_name(level));

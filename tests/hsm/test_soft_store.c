@@ -148,6 +148,43 @@ static void stale_temp_files_are_harmless(void **state)
 	tu_rmtree(dir);
 }
 
+/* One damaged key file is listed as damaged and hides no other key. */
+static void list_marks_damaged_keys(void **state)
+{
+	char *dir = tu_tempdir("store");
+	char *store = tu_path(dir, "s"), *kf = tu_path(store, "keys/b.tek");
+	te_hsm_key_attrs mac = {TE_HSM_KEY_HMAC_SHA256, 0, 0};
+	te_hsm_key_info *list = NULL;
+	size_t count = 0, n;
+	uint8_t *data;
+	te_hsm *hsm = NULL;
+
+	(void)state;
+	assert_int_equal(open_at(store, NULL, &hsm), TE_OK);
+	assert_int_equal(te_hsm_key_create(hsm, "a", &mac), TE_OK);
+	assert_int_equal(te_hsm_key_create(hsm, "b", &mac), TE_OK);
+	assert_int_equal(te_hsm_key_create(hsm, "c", &mac), TE_OK);
+	assert_int_equal(tu_read_file(kf, &data, &n), 0);
+	data[n - 1] ^= 1;
+	assert_int_equal(tu_write_file(kf, data, n), 0);
+	free(data);
+	assert_int_equal(te_hsm_key_list(hsm, &list, &count), TE_OK);
+	assert_int_equal(count, 3);
+	assert_string_equal(list[0].name, "a");
+	assert_int_equal(list[0].status, TE_OK);
+	assert_int_equal(list[0].type, TE_HSM_KEY_HMAC_SHA256);
+	assert_string_equal(list[1].name, "b");
+	assert_int_equal(list[1].status, TE_ERR_TAMPERED);
+	assert_int_equal(list[1].type, TE_HSM_KEY_NONE);
+	assert_int_equal(list[1].usage, 0);
+	assert_string_equal(list[2].name, "c");
+	assert_int_equal(list[2].status, TE_OK);
+	free(list);
+	te_hsm_close(hsm);
+	free(store), free(kf);
+	tu_rmtree(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +193,7 @@ int main(void)
 		cmocka_unit_test(missing_master_with_keys_is_refused),
 		cmocka_unit_test(wrong_master_key_is_tampering),
 		cmocka_unit_test(stale_temp_files_are_harmless),
+		cmocka_unit_test(list_marks_damaged_keys),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

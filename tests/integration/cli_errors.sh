@@ -144,6 +144,18 @@ check7() {
 	expect 7 te key public "$1"
 	expect 7 te key exists "$1"
 	expect 4 te key create "$1" --type ec-p256
+	# list shows every other key, marks this one, and fails.
+	expect 7 te key list
+	grep -q "^$1 .*DAMAGED" "$T/out" || fail "list does not mark $1 as damaged"
+	grep -q "^t2 .*ec-p256" "$T/out" || fail "list hides t2 behind a damaged key"
+	err_has "first: '$1'"
+	expect 7 te --json key list
+	python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); \
+		e=[k for k in d["keys"] if k["name"]==sys.argv[2]][0]; \
+		assert e["error"]["code"] in ("TE_ERR_TAMPERED","TE_ERR_TRUNCATED","TE_ERR_MALFORMED"); \
+		assert "type" not in e; \
+		assert any(k["name"]=="t2" and k["type"]=="ec-p256" for k in d["keys"])' "$T/out" "$1" \
+		|| fail "json list of a damaged store is wrong"
 	same "$K/$1.tek" "$T/before"
 }
 cp "$K/t1.tek" "$T/t1.good"

@@ -5,6 +5,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -103,16 +104,26 @@ static void test_journal_prefix(void **state)
 	struct capture c;
 	char *out;
 
+	struct stat st;
+	char env[64];
+
 	(void)state;
-	setenv("JOURNAL_STREAM", "8:12345", 1);
 	te_log_set_level(TE_LOG_DEBUG);
 	capture_begin(&c);
+	/* Another stream's JOURNAL_STREAM (inherited, stderr redirected since)
+	 * does not switch the format. */
+	setenv("JOURNAL_STREAM", "8:12345", 1);
+	te_log_error("plain");
+	assert_int_equal(fstat(2, &st), 0);
+	snprintf(env, sizeof(env), "%llu:%llu", (unsigned long long)st.st_dev,
+		 (unsigned long long)st.st_ino);
+	setenv("JOURNAL_STREAM", env, 1);
 	te_log_error("boom");
 	te_log_warn("hmm");
 	te_log_info("fyi");
 	te_log_debug("details");
 	out = capture_end(&c);
-	assert_string_equal(out, "<3>trustedge: boom\n<4>trustedge: hmm\n"
+	assert_string_equal(out, "trustedge: error: plain\n<3>trustedge: boom\n<4>trustedge: hmm\n"
 				 "<6>trustedge: fyi\n<7>trustedge: details\n");
 	free(out);
 }

@@ -239,6 +239,15 @@ static te_err key_info_json(const te_hsm_key_info *info, json_t **out)
 	const char *p;
 	json_t *arr = NULL, *obj = NULL;
 
+	if (info->status != TE_OK) {
+		/* A damaged key is listed as such, with no attributes that could
+		 * be taken for real ones. */
+		obj = json_pack("{s:s,s:{s:s,s:s}}", "name", info->name, "error", "code",
+		                te_err_name(info->status), "message", te_err_str(info->status));
+		TE_GUARD_PTR(obj, TE_ERR_NO_MEMORY, "out of memory");
+		*out = obj;
+		return TE_OK;
+	}
 	TE_GUARD(te_hsm_usage_format(info->usage, usage, sizeof(usage)));
 	arr = json_array();
 	TE_GUARD_PTR(arr, TE_ERR_NO_MEMORY, "out of memory");
@@ -410,13 +419,18 @@ static te_err key_list(te_cli *cli)
 {
 	te_err rc = TE_OK;
 	te_hsm_key_info *keys = NULL;
-	size_t i, count = 0;
+	size_t i, count = 0, damaged = 0;
+	const char *first_damaged = NULL;
 	json_t *arr = NULL, *obj = NULL;
 	int width = 4;
 
 	te_cli_what(cli, "", NULL, "list keys");
 	TE_GUARD(key_open(cli, NULL));
 	TE_GUARD(te_hsm_key_list(cli->hsm, &keys, &count));
+	for (i = 0; i < count; i++) {
+		if (keys[i].status != TE_OK && damaged++ == 0)
+			first_damaged = keys[i].name;
+	}
 	if (te_cli_has(cli, TE_CLI_OPT_JSON)) {
 		arr = json_array();
 		TE_GUARD_PTR(arr, TE_ERR_NO_MEMORY, "out of memory");
@@ -427,7 +441,7 @@ static te_err key_list(te_cli *cli)
 			obj = NULL;
 		}
 		TE_GUARD(te_cli_set_result(cli, json_pack("{s:O}", "keys", arr)));
-		goto out;
+		goto damage;
 	}
 	for (i = 0; i < count; i++)
 		if ((int)strlen(keys[i].name) > width)
@@ -436,10 +450,20 @@ static te_err key_list(te_cli *cli)
 		char usage[128];
 		const char *type = te_hsm_key_type_name(keys[i].type);
 
+		if (keys[i].status != TE_OK) {
+			printf("%-*s  DAMAGED: %s\n", width, keys[i].name,
+			       te_err_str(keys[i].status));
+			continue;
+		}
 		TE_GUARD(te_hsm_usage_format(keys[i].usage, usage, sizeof(usage)));
 		printf("%-*s  %-11s  %-19s  %s\n", width, keys[i].name, type != NULL ? type : "?",
 		       usage, keys[i].exportable ? "exportable" : "-");
 	}
+damage:
+	TE_ENSURE(damaged == 0, TE_ERR_TAMPERED,
+	          "%zu key file(s) in the store cannot be used (first: '%s'); "
+	          "'trustedge key info NAME' says why",
+	          damaged, first_damaged ? first_damaged : "");
 out:
 	json_decref(obj);
 	json_decref(arr);

@@ -729,7 +729,8 @@ static te_err soft_key_list(void *st, te_hsm_key_info **out, size_t *count)
 		rc = key_meta_read(s, name, &meta);
 		if (rc == TE_ERR_NOT_FOUND) /* deleted while we listed */
 			continue;
-		TE_GUARD(rc);
+		if (rc == TE_ERR_NO_MEMORY)
+			goto out;
 		if (n == cap) {
 			size_t ncap = cap ? cap * 2 : 16;
 			te_hsm_key_info *nl = realloc(list, ncap * sizeof(*list));
@@ -737,7 +738,13 @@ static te_err soft_key_list(void *st, te_hsm_key_info **out, size_t *count)
 			list = nl;
 			cap = ncap;
 		}
-		info_fill(&list[n++], name, &meta);
+		if (rc == TE_OK) {
+			info_fill(&list[n++], name, &meta);
+			continue;
+		}
+		memset(&list[n], 0, sizeof(list[n]));
+		memcpy(list[n].name, name, strlen(name) + 1);
+		list[n++].status = rc;
 	}
 	rc = TE_OK;
 	if (temps)
