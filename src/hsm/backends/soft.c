@@ -64,9 +64,8 @@ struct key {
 	/* Keyed contexts ready for reuse (EVP_MAC_CTX for HMAC keys,
 	 * EVP_CIPHER_CTX for AES keys).  Restarting one with the key state it
 	 * holds skips key setup and allocation: for HMAC that is about four
-	 * times as fast as keying a new context. */
-	pthread_mutex_t pool_mu;
-	unsigned pool_n;
+	 * times as fast as keying a new context.  Slots are taken and returned
+	 * with atomic exchanges, no lock. */
 	void *pool[CTX_POOL];
 	char name[TE_HSM_NAME_MAX + 1];
 };
@@ -250,13 +249,12 @@ static void key_free(struct key *k)
 		return;
 	EVP_PKEY_free(k->pkey);
 	EVP_MAC_CTX_free(k->mac);
-	for (unsigned i = 0; i < k->pool_n; i++) {
+	for (unsigned i = 0; i < CTX_POOL; i++) {
 		if (k->meta.type == TE_HSM_KEY_HMAC_SHA256)
 			EVP_MAC_CTX_free(k->pool[i]);
 		else
 			EVP_CIPHER_CTX_free(k->pool[i]);
 	}
-	pthread_mutex_destroy(&k->pool_mu);
 	te_secure_free(k->secret);
 	free(k);
 }
@@ -322,7 +320,6 @@ static te_err key_load(struct soft *s, const char *name, struct key **out)
 	TE_ENSURE(k != NULL, TE_ERR_NO_MEMORY, "out of memory");
 	memcpy(k->name, name, strlen(name) + 1);
 	k->refs = 1;
-	pthread_mutex_init(&k->pool_mu, NULL);
 	TE_GUARD(te_keyfile_open(s->master, name, file.data, file.len, &k->meta, &material));
 	if (te_hsm_key_type_is_secret(k->meta.type)) {
 		k->secret = te_secure_alloc(material.len);
@@ -978,25 +975,24 @@ out:
 /* A context from the key's pool, or NULL when the pool is empty. */
 static void *pool_take(struct key *k)
 {
-	void *ctx = NULL;
-
-	pthread_mutex_lock(&k->pool_mu);
-	if (k->pool_n > 0)
-		ctx = k->pool[--k->pool_n];
-	pthread_mutex_unlock(&k->pool_mu);
-	return ctx;
+	for (unsigned i = 0; i < CTX_POOL; i++) {
+		void *ctx = __atomic_exchange_n(&k->pool[i], NULL, __ATOMIC_ACQUIRE);
+		if (ctx != NULL)
+			return ctx;
+	}
+	return NULL;
 }
 
 /* Puts a context that finished cleanly back; returns it if the pool is
  * full, for the caller to free. */
 static void *pool_give(struct key *k, void *ctx)
 {
-	pthread_mutex_lock(&k->pool_mu);
-	if (k->pool_n < CTX_POOL) {
-		k->pool[k->pool_n++] = ctx;
-		ctx = NULL;
+	for (unsigned i = 0; i < CTX_POOL; i++) {
+		void *empty = NULL;
+		if (__atomic_compare_exchange_n(&k->pool[i], &empty, ctx, 0, __ATOMIC_RELEASE,
+						__ATOMIC_RELAXED))
+			return NULL;
 	}
-	pthread_mutex_unlock(&k->pool_mu);
 	return ctx;
 }
 
