@@ -3,8 +3,10 @@
  * rules.  Kept apart from the backends so that the CLI, the config and
  * every backend agree on one spelling.
  */
+#include <stdio.h>
 #include <string.h>
 
+#include "hsm/names.h"
 #include "trustedge/te_hsm.h"
 
 static const char *const type_names[TE_HSM_KEY__COUNT] = {
@@ -81,18 +83,37 @@ const char *te_hsm_key_type_name(te_hsm_key_type type)
 	return type_names[type];
 }
 
+void te_hsm_names_join(te_hsm_names_kind kind, char *out, size_t len)
+{
+	const char *const *names = kind == TE_HSM_NAMES_ALGS ? alg_names : type_names;
+	int count = kind == TE_HSM_NAMES_ALGS ? TE_HSM_ALG__COUNT : TE_HSM_KEY__COUNT;
+	size_t used = 0;
+
+	if (len == 0)
+		return;
+	out[0] = '\0';
+	/* Entry 0 is the none/default placeholder in both tables. */
+	for (int i = 1; i < count; i++) {
+		int n = snprintf(out + used, len - used, "%s%s", used ? ", " : "", names[i]);
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
+	}
+}
+
 te_err te_hsm_key_type_parse(const char *s, te_hsm_key_type *out)
 {
+	char known[160];
+
 	for (int t = TE_HSM_KEY_NONE + 1; s != NULL && t < TE_HSM_KEY__COUNT; t++) {
 		if (strcmp(s, type_names[t]) == 0) {
 			*out = (te_hsm_key_type)t;
 			return TE_OK;
 		}
 	}
-	return te_err_set(TE_ERR_INVALID_ARG,
-			  "unknown key type '%s' (known: ec-p256, ec-p384, rsa-2048, rsa-3072, "
-			  "rsa-4096, ed25519, hmac-sha256, aes-256-gcm)",
-			  s ? s : "");
+	te_hsm_names_join(TE_HSM_NAMES_KEY_TYPES, known, sizeof(known));
+	return te_err_set(TE_ERR_INVALID_ARG, "unknown key type '%s' (known: %s)", s ? s : "",
+			  known);
 }
 
 const char *te_hsm_alg_name(te_hsm_alg alg)
@@ -104,17 +125,17 @@ const char *te_hsm_alg_name(te_hsm_alg alg)
 
 te_err te_hsm_alg_parse(const char *s, te_hsm_alg *out)
 {
+	char known[192];
+
 	for (int a = 0; s != NULL && a < TE_HSM_ALG__COUNT; a++) {
 		if (strcmp(s, alg_names[a]) == 0) {
 			*out = (te_hsm_alg)a;
 			return TE_OK;
 		}
 	}
-	return te_err_set(TE_ERR_INVALID_ARG,
-			  "unknown algorithm '%s' (known: ecdsa-sha256, ecdsa-sha384, "
-			  "rsa-pss-sha256, rsa-pkcs1-sha256, ed25519, hmac-sha256, "
-			  "aes-256-gcm, rsa-oaep-sha256)",
-			  s ? s : "");
+	te_hsm_names_join(TE_HSM_NAMES_ALGS, known, sizeof(known));
+	return te_err_set(TE_ERR_INVALID_ARG, "unknown algorithm '%s' (known: %s)", s ? s : "",
+			  known);
 }
 
 uint32_t te_hsm_key_type_default_usage(te_hsm_key_type type)

@@ -12,6 +12,7 @@
 
 #include "cli.h"
 #include "common/te_cursor.h"
+#include "hsm/names.h"
 
 /* Ciphertext blob of aes-256-gcm: version || IV || ciphertext || tag. */
 #define KEY_BLOB_VERSION  1u
@@ -63,62 +64,16 @@ static te_err key_one_stdin(te_cli *cli, te_cli_opt a, te_cli_opt b, const char 
 	return TE_OK;
 }
 
-/* "ec-p256, ec-p384, ..." for messages. */
-static void key_type_list(char *out, size_t len)
-{
-	size_t used = 0;
-	int t;
-
-	out[0] = '\0';
-	for (t = TE_HSM_KEY_NONE + 1; t < TE_HSM_KEY__COUNT && used < len; t++) {
-		const char *name = te_hsm_key_type_name((te_hsm_key_type)t);
-		int n = snprintf(out + used, len - used, "%s%s", used > 0 ? ", " : "",
-		                 name != NULL ? name : "?");
-
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-}
-
-static void key_alg_list(char *out, size_t len)
-{
-	size_t used = 0;
-	int a;
-
-	out[0] = '\0';
-	for (a = TE_HSM_ALG_DEFAULT + 1; a < TE_HSM_ALG__COUNT && used < len; a++) {
-		const char *name = te_hsm_alg_name((te_hsm_alg)a);
-		int n = snprintf(out + used, len - used, "%s%s", used > 0 ? ", " : "",
-		                 name != NULL ? name : "?");
-
-		if (n < 0)
-			break;
-		used += (size_t)n;
-	}
-}
-
-static te_err key_parse_type(const char *s, te_hsm_key_type *out)
-{
-	char known[256];
-
-	if (te_hsm_key_type_parse(s, out) == TE_OK)
-		return TE_OK;
-	key_type_list(known, sizeof(known));
-	return te_err_set(TE_ERR_INVALID_ARG, "unknown key type '%s' (known: %s)", s, known);
-}
 
 /* --alg, or TE_HSM_ALG_DEFAULT when absent. */
 static te_err key_parse_alg(const te_cli *cli, te_hsm_alg *out)
 {
 	const char *s = cli->opt[TE_CLI_OPT_ALG];
-	char known[256];
 
 	*out = TE_HSM_ALG_DEFAULT;
-	if (s == NULL || te_hsm_alg_parse(s, out) == TE_OK)
+	if (s == NULL)
 		return TE_OK;
-	key_alg_list(known, sizeof(known));
-	return te_err_set(TE_ERR_INVALID_ARG, "unknown algorithm '%s' (known: %s)", s, known);
+	return te_hsm_alg_parse(s, out);
 }
 
 /* --type (required when need_type), --usage and --exportable. */
@@ -131,12 +86,12 @@ static te_err key_parse_attrs(te_cli *cli, int need_type, te_hsm_key_attrs *attr
 
 	memset(attrs, 0, sizeof(*attrs));
 	if (type == NULL && need_type) {
-		key_type_list(known, sizeof(known));
+		te_hsm_names_join(TE_HSM_NAMES_KEY_TYPES, known, sizeof(known));
 		cli->show_usage = 1;
 		return te_err_set(TE_ERR_INVALID_ARG, "missing --type (one of: %s)", known);
 	}
 	if (type != NULL)
-		TE_GUARD(key_parse_type(type, &attrs->type));
+		TE_GUARD(te_hsm_key_type_parse(type, &attrs->type));
 	if (usage != NULL && te_hsm_usage_parse(usage, &attrs->usage) != TE_OK) {
 		rc = te_err_set(TE_ERR_INVALID_ARG,
 		                "bad usage '%s' (a comma-separated list of sign, encrypt, derive)",
