@@ -8,7 +8,10 @@ PKGS="
 build-essential cmake pkg-config clang libclang-rt-dev
 openssl libssl-dev
 libcmocka-dev libjansson-dev libyaml-dev
+libtss2-dev
 python3 procps
+softhsm2 opensc
+swtpm swtpm-tools tpm2-tools
 "
 
 missing=""

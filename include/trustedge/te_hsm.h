@@ -26,8 +26,11 @@ typedef struct te_hsm te_hsm;
 typedef struct evp_pkey_st EVP_PKEY; /* OpenSSL's, as in <openssl/types.h> */
 
 /* Key names: 1..TE_HSM_NAME_MAX characters of [A-Za-z0-9._-], not starting
- * with '.' (so "../x", "a/b" and ".hidden" are refused). */
+ * with '.' (so "../x", "a/b" and ".hidden" are refused).  Operations on
+ * existing keys also take a URI in the backend's scheme, where it has one
+ * (PKCS#11: an RFC 7512 "pkcs11:" URI of at most TE_HSM_REF_MAX bytes). */
 #define TE_HSM_NAME_MAX 128
+#define TE_HSM_REF_MAX 1024
 
 typedef enum te_hsm_key_type {
 	TE_HSM_KEY_NONE = 0,

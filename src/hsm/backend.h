@@ -20,6 +20,10 @@ typedef struct te_hsm_backend_ops {
 	const char *name;
 	/* NULL-terminated list of the setting keys open() accepts. */
 	const char *const *settings;
+	/* URI scheme (without ':') by which existing keys may also be named,
+	 * e.g. "pkcs11" for RFC 7512 URIs; NULL when there is none.  The core
+	 * checks such references only for length and printable ASCII. */
+	const char *uri_scheme;
 
 	te_err (*open)(const te_hsm_setting *settings, size_t n, void **state);
 	void (*close)(void *state);
@@ -51,5 +55,7 @@ typedef struct te_hsm_backend_ops {
 } te_hsm_backend_ops;
 
 extern const te_hsm_backend_ops te_hsm_soft_ops;
+extern const te_hsm_backend_ops te_hsm_pkcs11_ops;
+extern const te_hsm_backend_ops te_hsm_tpm_ops;
 
 #endif

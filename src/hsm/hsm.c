@@ -8,15 +8,20 @@
 #include <string.h>
 
 #include "hsm/backend.h"
+#include "hsm/core.h"
+#include "hsm/provider.h"
 
 struct te_hsm {
 	const te_hsm_backend_ops *ops;
 	void *state;
+	unsigned refs; /* atomic: the caller's, plus one per provider key */
 };
 
 /* Every backend the build knows.  Adding a backend adds a line here. */
 static const te_hsm_backend_ops *const backends[] = {
 	&te_hsm_soft_ops,
+	&te_hsm_pkcs11_ops,
+	&te_hsm_tpm_ops,
 };
 
 #define N_BACKENDS (sizeof(backends) / sizeof(backends[0]))
@@ -33,7 +38,8 @@ static te_err backend_find(const char *name, const te_hsm_backend_ops **out)
 			return TE_OK;
 		}
 	}
-	return te_err_set(TE_ERR_UNSUPPORTED, "unknown HSM backend '%s' (known: soft)", name);
+	return te_err_set(TE_ERR_UNSUPPORTED, "unknown HSM backend '%s' (known: soft, pkcs11, tpm)",
+			  name);
 }
 
 static te_err settings_check(const te_hsm_backend_ops *ops, const te_hsm_setting *settings,
@@ -82,6 +88,7 @@ te_err te_hsm_open(const char *backend, const te_hsm_setting *settings, size_t n
 	hsm = calloc(1, sizeof(*hsm));
 	TE_ENSURE(hsm != NULL, TE_ERR_NO_MEMORY, "out of memory");
 	hsm->ops = ops;
+	hsm->refs = 1;
 	TE_GUARD(ops->open(settings, n_settings, &hsm->state));
 	*out = hsm;
 	hsm = NULL;
@@ -90,12 +97,23 @@ out:
 	return rc;
 }
 
-void te_hsm_close(te_hsm *hsm)
+te_hsm *te_hsm_ref(te_hsm *hsm)
 {
-	if (hsm == NULL)
+	__atomic_add_fetch(&hsm->refs, 1, __ATOMIC_RELAXED);
+	return hsm;
+}
+
+void te_hsm_unref(te_hsm *hsm)
+{
+	if (hsm == NULL || __atomic_sub_fetch(&hsm->refs, 1, __ATOMIC_ACQ_REL) != 0)
 		return;
 	hsm->ops->close(hsm->state);
 	free(hsm);
+}
+
+void te_hsm_close(te_hsm *hsm)
+{
+	te_hsm_unref(hsm);
 }
 
 const char *te_hsm_backend_name(const te_hsm *hsm)
@@ -118,9 +136,40 @@ const char *te_hsm_backend_name(const te_hsm *hsm)
 					  (hsm)->ops->name);                           \
 	} while (0)
 
+/* A reference to an existing key: a key name, or a URI in the backend's
+ * own scheme ("pkcs11:token=...;object=...") that the backend parses. */
+static te_err ref_check(const te_hsm *hsm, const char *ref)
+{
+	const char *scheme = hsm->ops->uri_scheme;
+	size_t slen = scheme ? strlen(scheme) : 0, len;
+
+	if (ref == NULL || scheme == NULL || strncmp(ref, scheme, slen) != 0 || ref[slen] != ':')
+		return te_hsm_name_check(ref);
+	len = strnlen(ref, TE_HSM_REF_MAX + 1);
+	if (len > TE_HSM_REF_MAX)
+		return te_err_set(TE_ERR_BAD_NAME, "%s URI is longer than %d characters", scheme,
+				  TE_HSM_REF_MAX);
+	for (size_t i = 0; i < len; i++) {
+		if (ref[i] < 0x21 || ref[i] > 0x7e)
+			return te_err_set(TE_ERR_BAD_NAME,
+					  "%s URI may contain only printable ASCII without spaces "
+					  "(percent-encode the rest)",
+					  scheme);
+	}
+	return TE_OK;
+}
+
+/* New keys get plain names; existing ones may also be named by URI. */
 #define NAME_CHECK(name)                                                               \
 	do {                                                                           \
 		te_err te__n = te_hsm_name_check(name);                                \
+		if (te__n != TE_OK)                                                    \
+			return te__n;                                                  \
+	} while (0)
+
+#define REF_CHECK(ref)                                                                 \
+	do {                                                                           \
+		te_err te__n = ref_check(hsm, ref);                                    \
 		if (te__n != TE_OK)                                                    \
 			return te__n;                                                  \
 	} while (0)
@@ -171,14 +220,14 @@ te_err te_hsm_key_import(te_hsm *hsm, const char *name, const te_hsm_key_attrs *
 te_err te_hsm_key_delete(te_hsm *hsm, const char *name)
 {
 	HSM_CHECK(hsm, key_delete);
-	NAME_CHECK(name);
+	REF_CHECK(name);
 	return hsm->ops->key_delete(hsm->state, name);
 }
 
 te_err te_hsm_key_info_get(te_hsm *hsm, const char *name, te_hsm_key_info *info)
 {
 	HSM_CHECK(hsm, key_info);
-	NAME_CHECK(name);
+	REF_CHECK(name);
 	ARG_CHECK(info != NULL);
 	return hsm->ops->key_info(hsm->state, name, info);
 }
@@ -200,7 +249,7 @@ te_err te_hsm_key_list(te_hsm *hsm, te_hsm_key_info **out, size_t *count)
 te_err te_hsm_key_public(te_hsm *hsm, const char *name, te_hsm_pub_format fmt, te_buf *out)
 {
 	HSM_CHECK(hsm, key_public);
-	NAME_CHECK(name);
+	REF_CHECK(name);
 	ARG_CHECK(out != NULL && (fmt == TE_HSM_PUB_PEM || fmt == TE_HSM_PUB_DER));
 	return hsm->ops->key_public(hsm->state, name, fmt, out);
 }
@@ -208,7 +257,7 @@ te_err te_hsm_key_public(te_hsm *hsm, const char *name, te_hsm_pub_format fmt, t
 te_err te_hsm_key_export(te_hsm *hsm, const char *name, te_buf *out)
 {
 	HSM_CHECK(hsm, key_export);
-	NAME_CHECK(name);
+	REF_CHECK(name);
 	ARG_CHECK(out != NULL);
 	/* Exported secrets must land in memory that is locked and wiped. */
 	ARG_CHECK(out->secure);
@@ -219,7 +268,7 @@ te_err te_hsm_key_sign(te_hsm *hsm, const char *name, te_hsm_alg alg, uint32_t f
 		       const void *data, size_t data_len, uint8_t *sig, size_t *sig_len)
 {
 	HSM_CHECK(hsm, sign);
-	NAME_CHECK(name);
+	REF_CHECK(name);
 	ARG_CHECK((unsigned)alg < TE_HSM_ALG__COUNT);
 	ARG_CHECK((flags & ~TE_HSM_SIGN_PREHASHED) == 0);
 	ARG_CHECK(data != NULL || data_len == 0);
@@ -232,7 +281,7 @@ te_err te_hsm_key_verify(te_hsm *hsm, const char *name, te_hsm_alg alg, uint32_t
 			 const void *data, size_t data_len, const uint8_t *sig, size_t sig_len)
 {
 	HSM_CHECK(hsm, verify);
-	NAME_CHECK(name);
+	REF_CHECK(name);
 	ARG_CHECK((unsigned)alg < TE_HSM_ALG__COUNT);
 	ARG_CHECK((flags & ~TE_HSM_SIGN_PREHASHED) == 0);
 	ARG_CHECK(data != NULL || data_len == 0);
@@ -256,7 +305,7 @@ te_err te_hsm_key_encrypt(te_hsm *hsm, const char *name, te_hsm_alg alg, const u
 			  size_t in_len, uint8_t *out, size_t *out_len)
 {
 	HSM_CHECK(hsm, encrypt);
-	NAME_CHECK(name);
+	REF_CHECK(name);
 	CRYPT_ARGS_CHECK();
 	return hsm->ops->encrypt(hsm->state, name, alg, iv, iv_len, aad, aad_len, in, in_len,
 				 out, out_len);
@@ -267,7 +316,7 @@ te_err te_hsm_key_decrypt(te_hsm *hsm, const char *name, te_hsm_alg alg, const u
 			  size_t in_len, uint8_t *out, size_t *out_len)
 {
 	HSM_CHECK(hsm, decrypt);
-	NAME_CHECK(name);
+	REF_CHECK(name);
 	CRYPT_ARGS_CHECK();
 	return hsm->ops->decrypt(hsm->state, name, alg, iv, iv_len, aad, aad_len, in, in_len,
 				 out, out_len);
@@ -277,7 +326,7 @@ te_err te_hsm_key_derive(te_hsm *hsm, const char *base, const void *data, size_t
 			 const char *name, const te_hsm_key_attrs *attrs)
 {
 	HSM_CHECK(hsm, derive);
-	NAME_CHECK(base);
+	REF_CHECK(base);
 	NAME_CHECK(name);
 	ARG_CHECK(data != NULL || data_len == 0);
 	ARG_CHECK(data_len <= TE_HSM_DATA_MAX);
@@ -298,8 +347,14 @@ te_err te_hsm_random(te_hsm *hsm, void *buf, size_t n)
 
 te_err te_hsm_key_evp(te_hsm *hsm, const char *name, EVP_PKEY **out)
 {
-	HSM_CHECK(hsm, key_evp);
-	NAME_CHECK(name);
+	te_err_clear();
+	if (hsm == NULL)
+		return te_err_set(TE_ERR_INVALID_ARG, "no HSM context");
+	REF_CHECK(name);
 	ARG_CHECK(out != NULL);
-	return hsm->ops->key_evp(hsm->state, name, out);
+	/* A backend that can hand OpenSSL the key itself does; for the others
+	 * the provider makes a key whose private operations come back here. */
+	if (hsm->ops->key_evp != NULL)
+		return hsm->ops->key_evp(hsm->state, name, out);
+	return te_provider_key_new(hsm, name, out);
 }

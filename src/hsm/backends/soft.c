@@ -1513,6 +1513,7 @@ const te_hsm_backend_ops te_hsm_soft_ops = {
 	.version = TE_HSM_BACKEND_OPS_V1,
 	.name = "soft",
 	.settings = soft_settings,
+	.uri_scheme = NULL,
 	.open = soft_open,
 	.close = soft_close,
 	.key_create = soft_key_create,
