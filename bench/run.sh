@@ -24,3 +24,8 @@ if [ ! -x "$bin" ]; then
 	exit 1
 fi
 "$bin" --json "$results/hsm.json"
+
+# The hardware backends against their own direct APIs, each on a SoftHSM2
+# token or swtpm that the wrapper starts in a temp dir and always stops.
+"$root/tests/pkcs11/with_softhsm.sh" "$build/bench/bench_pkcs11" --json "$results/pkcs11.json"
+"$root/tests/tpm/with_swtpm.sh" "$build/bench/bench_tpm" --json "$results/tpm.json"

@@ -1,0 +1,3 @@
+#!/bin/sh
+# placeholder until written: runs the command as is.
+exec "$@"
