@@ -24,6 +24,7 @@ if [ ! -x "$bin" ]; then
 	exit 1
 fi
 "$bin" --json "$results/hsm.json"
+"$build/bench/bench_cert" --json "$results/pki.json"
 
 # The hardware backends against their own direct APIs, each on a SoftHSM2
 # token or swtpm that the wrapper starts in a temp dir and always stops.

@@ -46,7 +46,8 @@ const char *te_err_name(te_err err);
 /* Human sentence for an error code ("not found"). */
 const char *te_err_str(te_err err);
 
-/* Sets the thread-local detail message and returns err, so callers can
+/* Sets the thread-local detail message and returns err (the arguments may
+ * include te_err_detail() itself, to wrap it with context), so callers can
  * write `return te_err_set(TE_ERR_NOT_FOUND, "key '%s'", name);`. */
 te_err te_err_set(te_err err, const char *fmt, ...) TE_PRINTF(2, 3);
 /* Sets the detail to "what: <first OpenSSL errors>" (a few entries, "; "

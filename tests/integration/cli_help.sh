@@ -36,6 +36,14 @@ for c in create import list info exists public export sign verify encrypt decryp
 	# Help wins over missing arguments.
 	help_ok "$TE" key "$c" --json -q --help
 done
+help_ok "$TE" cert --help
+for c in demo issue csr show verify import list delete; do
+	grep -qE "^  $c " "$T/out" || fail "cert help does not list '$c'"
+done
+for c in demo issue csr show verify import list delete; do
+	help_ok "$TE" cert "$c" --help
+	out_has "trustedge [OPTIONS] cert $c"
+done
 help_ok "$TE" key sign --help
 out_has "--prehashed"
 help_ok "$TE" key create --help
@@ -57,7 +65,7 @@ err_has "Try 'trustedge key sign --help'"
 
 # The man pages are well formed, if a formatter is around.
 src=$(cd "$(dirname "$0")/../.." && pwd)
-for page in trustedge.1 trustedge-key.1; do
+for page in trustedge.1 trustedge-key.1 trustedge-cert.1; do
 	[ -f "$src/docs/man/$page" ] || fail "docs/man/$page missing"
 	if command -v groff >/dev/null 2>&1; then
 		warn=$(groff -man -Tutf8 -ww -z "$src/docs/man/$page" 2>&1) || fail "groff failed on $page"

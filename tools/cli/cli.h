@@ -48,11 +48,35 @@ typedef enum te_cli_opt {
 	TE_CLI_OPT_IV,
 	TE_CLI_OPT_DATA,
 	TE_CLI_OPT_DATA_FILE,
+	/* cert commands */
+	TE_CLI_OPT_PROFILE,
+	TE_CLI_OPT_CN,
+	TE_CLI_OPT_DNS,  /* repeatable */
+	TE_CLI_OPT_IP,   /* repeatable */
+	TE_CLI_OPT_URI,  /* repeatable */
+	TE_CLI_OPT_DAYS,
+	TE_CLI_OPT_KEY,
+	TE_CLI_OPT_CSR,
+	TE_CLI_OPT_ISSUER,
+	TE_CLI_OPT_ISSUER_KEY,
+	TE_CLI_OPT_CAP_VALIDITY,
+	TE_CLI_OPT_CHAIN,
+	TE_CLI_OPT_ID,
+	TE_CLI_OPT_CERT_STORE,
+	TE_CLI_OPT_CA_FILE,
+	TE_CLI_OPT_UNTRUSTED,
+	TE_CLI_OPT_DIR,
+	TE_CLI_OPT_DEVICE,
+	TE_CLI_OPT_PASSWORD_FILE,
+	TE_CLI_OPT_HSM_KEYS,
+	TE_CLI_OPT_FORCE,
+	TE_CLI_OPT_ROTATE,
 	TE_CLI_OPT__COUNT
 } te_cli_opt;
 
-#define TE_CLI_BIT(o)  (1u << (o))
+#define TE_CLI_BIT(o)  ((uint64_t)1 << (o))
 #define TE_CLI_MAX_POS 2
+#define TE_CLI_LIST_MAX 16 /* values of one repeatable option */
 
 typedef struct te_cli te_cli;
 
@@ -61,10 +85,11 @@ typedef struct te_cli_cmd {
 	const char *name;
 	te_err (*run)(te_cli *cli);
 	const char *const *args; /* positional argument names, NULL-terminated */
-	uint32_t opts;           /* TE_CLI_BIT() of the options it takes */
+	uint64_t opts;           /* TE_CLI_BIT() of the options it takes */
 	const char *synopsis;    /* after "trustedge key " */
 	const char *summary;     /* one line */
 	const char *help;        /* description and options, for --help */
+	unsigned optional_args;  /* how many of the last args may be left out */
 } te_cli_cmd;
 
 /* A command with subcommands ("key"). */
@@ -76,12 +101,16 @@ typedef struct te_cli_group {
 } te_cli_group;
 
 extern const te_cli_group te_cli_key_group;
+extern const te_cli_group te_cli_cert_group;
 
 struct te_cli {
 	/* Option values; flags are set to "" when given.  NULL when absent. */
 	const char *opt[TE_CLI_OPT__COUNT];
 	const char *pos[TE_CLI_MAX_POS];
 	size_t n_pos;
+	/* Every value of a repeatable option, in order (opt[] holds the first). */
+	const char *list[TE_CLI_OPT__COUNT][TE_CLI_LIST_MAX];
+	size_t n_list[TE_CLI_OPT__COUNT];
 	const te_cli_group *group;
 	const te_cli_cmd *cmd;
 
@@ -105,6 +134,9 @@ const char *te_cli_what_for(const te_cli *cli, const char *detail);
 /* Opens the key store (once) from --store, --config, the environment or
  * the defaults; see trustedge(1). */
 te_err te_cli_hsm(te_cli *cli) TE_MUST_CHECK;
+/* A mistake on the command line: TE_ERR_INVALID_ARG with the message, and
+ * the short usage follows the error line. */
+te_err te_cli_usage_error(te_cli *cli, const char *fmt, ...) TE_PRINTF(2, 3);
 /* Maps an error to the documented exit code. */
 int te_cli_exit_code(te_err err);
 /* 1 when the option was given. */

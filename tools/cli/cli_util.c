@@ -160,6 +160,18 @@ te_err te_cli_hsm(te_cli *cli)
 	return rc;
 }
 
+te_err te_cli_usage_error(te_cli *cli, const char *fmt, ...)
+{
+	char msg[256];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	cli->show_usage = 1;
+	return te_err_set(TE_ERR_INVALID_ARG, "%s", msg);
+}
+
 /* --- input and output ------------------------------------------------------ */
 
 te_err te_cli_read_input(const char *path, size_t max, te_buf *buf)

@@ -32,20 +32,7 @@ static const char *const key_args_derive[] = {"BASE", "NAME", NULL};
 
 /* --- argument helpers ---------------------------------------------------- */
 
-/* A mistake on the command line: the short usage follows the message. */
-static te_err key_usage_error(te_cli *cli, const char *fmt, ...) TE_PRINTF(2, 3);
-
-static te_err key_usage_error(te_cli *cli, const char *fmt, ...)
-{
-	char msg[256];
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(msg, sizeof(msg), fmt, ap);
-	va_end(ap);
-	cli->show_usage = 1;
-	return te_err_set(TE_ERR_INVALID_ARG, "%s", msg);
-}
+#define key_usage_error te_cli_usage_error
 
 static te_err key_require(te_cli *cli, te_cli_opt opt, const char *spelled)
 {
@@ -804,7 +791,8 @@ static const te_cli_cmd key_cmds[] = {
      "                  hmac-sha256 or aes-256-gcm (required)\n"
      "  --usage USAGE   comma-separated: sign, encrypt, derive (default: the\n"
      "                  type's natural usage)\n"
-     "  --exportable    allow `trustedge key export` for this key"},
+     "  --exportable    allow `trustedge key export` for this key",
+     0},
     {"import", key_import, key_args_name, OPTB(IN) | OPTB(TYPE) | OPTB(USAGE) | OPTB(EXPORTABLE),
      "import NAME --in FILE [--type TYPE] [--usage USAGE] [--exportable]",
      "store an existing private or secret key",
@@ -816,30 +804,36 @@ static const te_cli_cmd key_cmds[] = {
      "  --in FILE       key material (required)\n"
      "  --type TYPE     expected type; required for raw secret keys\n"
      "  --usage USAGE   comma-separated: sign, encrypt, derive\n"
-     "  --exportable    allow `trustedge key export` for this key"},
+     "  --exportable    allow `trustedge key export` for this key",
+     0},
     {"list", key_list, key_args_none, 0, "list", "list the keys in the store",
      "Lists every key, sorted by name: name, type, usage and whether it is\n"
-     "exportable.  With --json: {\"keys\": [{name, type, usage, exportable}...]}."},
+     "exportable.  With --json: {\"keys\": [{name, type, usage, exportable}...]}.",
+     0},
     {"info", key_show, key_args_name, 0, "info NAME", "show a key's attributes",
-     "Shows the name, type, usage and export attribute of a key."},
+     "Shows the name, type, usage and export attribute of a key.",
+     0},
     {"exists", key_exists, key_args_name, 0, "exists NAME",
      "test whether a key exists (exit 0 or 3)",
      "Exits with 0 when the key exists and with 3 when it does not, printing\n"
-     "nothing (with --json: {\"name\", \"exists\"})."},
+     "nothing (with --json: {\"name\", \"exists\"}).",
+     0},
     {"public", key_public, key_args_name, OPTB(DER) | OPTB(OUT), "public NAME [--der] [--out FILE]",
      "print the public key",
      "Writes the public key of an asymmetric key as SubjectPublicKeyInfo,\n"
      "PEM by default.\n\n"
      "Options:\n"
      "  --der           DER instead of PEM\n"
-     "  --out FILE      write to FILE instead of standard output"},
+     "  --out FILE      write to FILE instead of standard output",
+     0},
     {"export", key_export, key_args_name, OPTB(OUT), "export NAME [--out FILE]",
      "write out an exportable private or secret key",
      "Writes the private key (PKCS#8 PEM) or the raw secret bytes of a key\n"
      "that was created or imported with --exportable.  Other keys are\n"
      "refused with exit status 5.  Files are created with mode 0600.\n\n"
      "Options:\n"
-     "  --out FILE      write to FILE instead of standard output"},
+     "  --out FILE      write to FILE instead of standard output",
+     0},
     {"sign", key_sign, key_args_name, OPTB(IN) | OPTB(ALG) | OPTB(PREHASHED) | OPTB(OUT),
      "sign NAME --in FILE [--alg ALG] [--prehashed] [--out FILE]", "sign data (or compute an HMAC)",
      "Signs the contents of FILE ('-' for standard input) and writes the raw\n"
@@ -851,7 +845,8 @@ static const te_cli_cmd key_cmds[] = {
      "                  rsa-pkcs1-sha256, ed25519, hmac-sha256 (default: ecdsa\n"
      "                  with the curve's hash, rsa-pss-sha256 for RSA)\n"
      "  --prehashed     FILE holds the digest, not the message (ECDSA, RSA)\n"
-     "  --out FILE      write to FILE instead of standard output"},
+     "  --out FILE      write to FILE instead of standard output",
+     0},
     {"verify", key_verify, key_args_name, OPTB(IN) | OPTB(SIG) | OPTB(ALG) | OPTB(PREHASHED),
      "verify NAME --in FILE --sig FILE [--alg ALG] [--prehashed]",
      "check a signature (exit 0 valid, 6 invalid)",
@@ -862,7 +857,8 @@ static const te_cli_cmd key_cmds[] = {
      "  --in FILE       signed data (required)\n"
      "  --sig FILE      signature (required)\n"
      "  --alg ALG       as for sign\n"
-     "  --prehashed     FILE holds the digest, not the message"},
+     "  --prehashed     FILE holds the digest, not the message",
+     0},
     {"encrypt", key_encrypt, key_args_name, OPTB(IN) | OPTB(AAD) | OPTB(IV) | OPTB(ALG) | OPTB(OUT),
      "encrypt NAME --in FILE [--aad FILE] [--iv HEX] [--alg ALG] [--out FILE]", "encrypt data",
      "Encrypts the contents of FILE.  With an aes-256-gcm key the output is\n"
@@ -875,7 +871,8 @@ static const te_cli_cmd key_cmds[] = {
      "  --iv HEX        IV as 24 hex digits instead of a random one; never\n"
      "                  use one IV twice with the same key\n"
      "  --alg ALG       aes-256-gcm or rsa-oaep-sha256 (default: by key type)\n"
-     "  --out FILE      write to FILE instead of standard output"},
+     "  --out FILE      write to FILE instead of standard output",
+     0},
     {"decrypt", key_decrypt, key_args_name, OPTB(IN) | OPTB(AAD) | OPTB(ALG) | OPTB(OUT),
      "decrypt NAME --in FILE [--aad FILE] [--alg ALG] [--out FILE]", "decrypt data",
      "Decrypts what `trustedge key encrypt` wrote (or, for RSA keys, any\n"
@@ -886,7 +883,8 @@ static const te_cli_cmd key_cmds[] = {
      "  --in FILE       ciphertext (required; '-' for standard input)\n"
      "  --aad FILE      the AAD given to encrypt\n"
      "  --alg ALG       aes-256-gcm or rsa-oaep-sha256 (default: by key type)\n"
-     "  --out FILE      write to FILE instead of standard output"},
+     "  --out FILE      write to FILE instead of standard output",
+     0},
     {"derive", key_derive, key_args_derive,
      OPTB(DATA) | OPTB(DATA_FILE) | OPTB(USAGE) | OPTB(EXPORTABLE),
      "derive BASE NAME (--data STRING | --data-file FILE) [--usage USAGE] [--exportable]",
@@ -898,9 +896,11 @@ static const te_cli_cmd key_cmds[] = {
      "  --data STRING     derivation data\n"
      "  --data-file FILE  derivation data read from FILE\n"
      "  --usage USAGE     usage of the new key (default: sign)\n"
-     "  --exportable      allow `trustedge key export` for the new key"},
+     "  --exportable      allow `trustedge key export` for the new key",
+     0},
     {"delete", key_delete, key_args_name, 0, "delete NAME", "delete a key",
-     "Removes a key from the store.  This cannot be undone."},
+     "Removes a key from the store.  This cannot be undone.",
+     0},
 };
 
 const te_cli_group te_cli_key_group = {

@@ -22,32 +22,56 @@ typedef struct cli_opt_def {
 	int has_arg;
 	int global;
 	te_cli_opt id;
+	int repeatable;
 } cli_opt_def;
 
 static const cli_opt_def cli_opts[] = {
-    {"store", 0, 1, 1, TE_CLI_OPT_STORE},
-    {"config", 0, 1, 1, TE_CLI_OPT_CONFIG},
-    {"json", 0, 0, 1, TE_CLI_OPT_JSON},
-    {"quiet", 'q', 0, 1, TE_CLI_OPT_QUIET},
-    {"help", 'h', 0, 1, TE_CLI_OPT_HELP},
-    {"version", 0, 0, 1, TE_CLI_OPT_VERSION},
-    {"type", 0, 1, 0, TE_CLI_OPT_TYPE},
-    {"usage", 0, 1, 0, TE_CLI_OPT_USAGE},
-    {"exportable", 0, 0, 0, TE_CLI_OPT_EXPORTABLE},
-    {"in", 0, 1, 0, TE_CLI_OPT_IN},
-    {"out", 0, 1, 0, TE_CLI_OPT_OUT},
-    {"der", 0, 0, 0, TE_CLI_OPT_DER},
-    {"alg", 0, 1, 0, TE_CLI_OPT_ALG},
-    {"prehashed", 0, 0, 0, TE_CLI_OPT_PREHASHED},
-    {"sig", 0, 1, 0, TE_CLI_OPT_SIG},
-    {"aad", 0, 1, 0, TE_CLI_OPT_AAD},
-    {"iv", 0, 1, 0, TE_CLI_OPT_IV},
-    {"data", 0, 1, 0, TE_CLI_OPT_DATA},
-    {"data-file", 0, 1, 0, TE_CLI_OPT_DATA_FILE},
+    {"store", 0, 1, 1, TE_CLI_OPT_STORE, 0},
+    {"config", 0, 1, 1, TE_CLI_OPT_CONFIG, 0},
+    {"json", 0, 0, 1, TE_CLI_OPT_JSON, 0},
+    {"quiet", 'q', 0, 1, TE_CLI_OPT_QUIET, 0},
+    {"help", 'h', 0, 1, TE_CLI_OPT_HELP, 0},
+    {"version", 0, 0, 1, TE_CLI_OPT_VERSION, 0},
+    {"type", 0, 1, 0, TE_CLI_OPT_TYPE, 0},
+    {"usage", 0, 1, 0, TE_CLI_OPT_USAGE, 0},
+    {"exportable", 0, 0, 0, TE_CLI_OPT_EXPORTABLE, 0},
+    {"in", 0, 1, 0, TE_CLI_OPT_IN, 0},
+    {"out", 0, 1, 0, TE_CLI_OPT_OUT, 0},
+    {"der", 0, 0, 0, TE_CLI_OPT_DER, 0},
+    {"alg", 0, 1, 0, TE_CLI_OPT_ALG, 0},
+    {"prehashed", 0, 0, 0, TE_CLI_OPT_PREHASHED, 0},
+    {"sig", 0, 1, 0, TE_CLI_OPT_SIG, 0},
+    {"aad", 0, 1, 0, TE_CLI_OPT_AAD, 0},
+    {"iv", 0, 1, 0, TE_CLI_OPT_IV, 0},
+    {"data", 0, 1, 0, TE_CLI_OPT_DATA, 0},
+    {"data-file", 0, 1, 0, TE_CLI_OPT_DATA_FILE, 0},
+    {"profile", 0, 1, 0, TE_CLI_OPT_PROFILE, 0},
+    {"cn", 0, 1, 0, TE_CLI_OPT_CN, 0},
+    {"dns", 0, 1, 0, TE_CLI_OPT_DNS, 1},
+    {"ip", 0, 1, 0, TE_CLI_OPT_IP, 1},
+    {"uri", 0, 1, 0, TE_CLI_OPT_URI, 1},
+    {"days", 0, 1, 0, TE_CLI_OPT_DAYS, 0},
+    {"key", 0, 1, 0, TE_CLI_OPT_KEY, 0},
+    {"csr", 0, 1, 0, TE_CLI_OPT_CSR, 0},
+    {"issuer", 0, 1, 0, TE_CLI_OPT_ISSUER, 0},
+    {"issuer-key", 0, 1, 0, TE_CLI_OPT_ISSUER_KEY, 0},
+    {"cap-validity", 0, 0, 0, TE_CLI_OPT_CAP_VALIDITY, 0},
+    {"chain", 0, 0, 0, TE_CLI_OPT_CHAIN, 0},
+    {"id", 0, 1, 0, TE_CLI_OPT_ID, 0},
+    {"cert-store", 0, 1, 1, TE_CLI_OPT_CERT_STORE, 0},
+    {"ca-file", 0, 1, 0, TE_CLI_OPT_CA_FILE, 0},
+    {"untrusted", 0, 1, 0, TE_CLI_OPT_UNTRUSTED, 0},
+    {"dir", 0, 1, 0, TE_CLI_OPT_DIR, 0},
+    {"device", 0, 1, 0, TE_CLI_OPT_DEVICE, 0},
+    {"password-file", 0, 1, 0, TE_CLI_OPT_PASSWORD_FILE, 0},
+    {"hsm-keys", 0, 0, 0, TE_CLI_OPT_HSM_KEYS, 0},
+    {"force", 0, 0, 0, TE_CLI_OPT_FORCE, 0},
+    {"rotate", 0, 0, 0, TE_CLI_OPT_ROTATE, 0},
 };
 
 static const te_cli_group *const cli_groups[] = {
     &te_cli_key_group,
+    &te_cli_cert_group,
 };
 
 #define CLI_N(a) (sizeof(a) / sizeof((a)[0]))
@@ -86,7 +110,7 @@ static void cli_help_top(FILE *f)
 	size_t i;
 
 	fprintf(f, "Usage: trustedge [OPTIONS] <command> [ARGS]\n\n"
-	           "Manages the keys of a trustedge edge device.\n\nCommands:\n");
+	           "Manages the keys and certificates of a trustedge edge device.\n\nCommands:\n");
 	for (i = 0; i < CLI_N(cli_groups); i++)
 		fprintf(f, "  %-8s  %s\n", cli_groups[i]->name, cli_groups[i]->summary);
 	fprintf(f, "\n%s\n", cli_global_options_text);
@@ -185,6 +209,17 @@ static cli_action cli_store_opt(te_cli *cli, const cli_opt_def *d, const char *v
 		return CLI_HELP;
 	if (d->id == TE_CLI_OPT_VERSION)
 		return CLI_VERSION;
+	if (d->repeatable) {
+		if (cli->n_list[d->id] >= TE_CLI_LIST_MAX) {
+			snprintf(err, err_len, "option --%s given more than %d times", d->name,
+			         TE_CLI_LIST_MAX);
+			return CLI_USAGE_ERROR;
+		}
+		cli->list[d->id][cli->n_list[d->id]++] = value;
+		if (cli->opt[d->id] == NULL)
+			cli->opt[d->id] = value;
+		return CLI_RUN;
+	}
 	if (cli->opt[d->id] != NULL && d->has_arg) {
 		snprintf(err, err_len, "option --%s given twice", d->name);
 		return CLI_USAGE_ERROR;
@@ -316,7 +351,7 @@ static cli_action cli_parse(te_cli *cli, int argc, char **argv, char *err, size_
 		snprintf(err, err_len, "missing %s command", cli->group->name);
 		return CLI_USAGE_ERROR;
 	}
-	if (cli->n_pos < cli_cmd_n_args(cli->cmd)) {
+	if (cli->n_pos + cli->cmd->optional_args < cli_cmd_n_args(cli->cmd)) {
 		snprintf(err, err_len, "missing argument %s", cli->cmd->args[cli->n_pos]);
 		return CLI_USAGE_ERROR;
 	}
