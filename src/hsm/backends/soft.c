@@ -43,6 +43,7 @@
 
 #include "hsm/backend.h"
 #include "hsm/keyfile.h"
+#include "hsm/tpm_seal.h"
 
 #define KEY_SUFFIX ".tek"
 #define TMP_PREFIX ".tmp-"
@@ -73,6 +74,7 @@ struct key {
 struct soft {
 	char *store;
 	char *master_path;
+	const char *master_tcti; /* master_key_tcti: used while opening only */
 	int keys_fd; /* O_DIRECTORY fd of <store>/keys */
 	int lock_fd;
 	uint64_t *generation; /* shared mapping of .generation */
@@ -86,7 +88,8 @@ struct soft {
 	struct key *cache[CACHE_BUCKETS];
 };
 
-static const char *const soft_settings[] = {"store", "master_key_file", NULL};
+static const char *const soft_settings[] = {"store", "master_key_file", "master_key_tcti",
+					    NULL};
 
 /* --- small helpers -------------------------------------------------------- */
 
@@ -1325,20 +1328,34 @@ static te_err master_create(struct soft *s)
 {
 	te_err rc = TE_OK;
 	uint8_t key[TE_MASTER_KEY_LEN];
+	const uint8_t *image = key;
+	size_t image_len = sizeof(key);
+	uint8_t *sealed_key = NULL;
+	te_buf sealed;
 	char *tmp = NULL;
 	int fd = -1, dfd = -1;
 	char *slash;
 
+	te_buf_init(&sealed, 0);
 	TE_ENSURE(dir_is_empty_of_keys(s->keys_fd), TE_ERR_NOT_FOUND,
 		  "master key file '%s' is missing but key store '%s' holds keys sealed under it; "
 		  "refusing to make a new one (restore the file or point master_key_file at it)",
 		  s->master_path, s->store);
 	TE_ENSURE(asprintf(&tmp, "%s.tmp", s->master_path) > 0, TE_ERR_NO_MEMORY, "out of memory");
-	TE_GUARD_OSSL(RAND_priv_bytes(key, sizeof(key)), "random master key");
+	if (s->master_tcti != NULL) {
+		/* Sealed to the TPM: the file holds the TPM's blob, never the
+		 * key; master_load unseals it like any later open does. */
+		TE_GUARD(te_tpm_seal_master(s->master_tcti, TE_MASTER_KEY_LEN, &sealed,
+					    &sealed_key));
+		image = sealed.data;
+		image_len = sealed.len;
+	} else {
+		TE_GUARD_OSSL(RAND_priv_bytes(key, sizeof(key)), "random master key");
+	}
 	(void)unlink(tmp);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
 	TE_ENSURE(fd >= 0, TE_ERR_IO, "cannot create master key '%s': %s", tmp, strerror(errno));
-	TE_GUARD(write_all(fd, key, sizeof(key), tmp));
+	TE_GUARD(write_all(fd, image, image_len, tmp));
 	TE_ENSURE(fsync(fd) == 0, TE_ERR_IO, "cannot sync '%s': %s", tmp, strerror(errno));
 	TE_ENSURE(rename(tmp, s->master_path) == 0, TE_ERR_IO, "cannot create master key '%s': %s",
 		  s->master_path, strerror(errno));
@@ -1353,6 +1370,8 @@ static te_err master_create(struct soft *s)
 	}
 out:
 	te_memzero(key, sizeof(key));
+	te_secure_free(sealed_key);
+	te_buf_free(&sealed);
 	if (fd >= 0)
 		close(fd);
 	if (dfd >= 0)
@@ -1367,6 +1386,10 @@ static te_err master_load(struct soft *s)
 	struct stat st;
 	int fd = -1;
 	size_t got = 0;
+	uint8_t magic[4];
+	te_buf sealed;
+
+	te_buf_init(&sealed, 0);
 
 	fd = open(s->master_path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT) {
@@ -1383,12 +1406,36 @@ static te_err master_load(struct soft *s)
 	TE_ENSURE(fd >= 0, TE_ERR_IO, "cannot open master key '%s': %s", s->master_path,
 		  strerror(errno));
 	TE_ENSURE(fstat(fd, &st) == 0, TE_ERR_IO, "cannot stat '%s'", s->master_path);
-	TE_ENSURE(S_ISREG(st.st_mode) && st.st_size == TE_MASTER_KEY_LEN, TE_ERR_MALFORMED,
-		  "master key '%s' must be a regular file of %d bytes", s->master_path,
-		  TE_MASTER_KEY_LEN);
 	TE_ENSURE((st.st_mode & 0077) == 0, TE_ERR_PERMISSION,
 		  "master key '%s' has mode %03o; it must be 0600 (chmod 600 '%s')",
 		  s->master_path, (unsigned)(st.st_mode & 0777), s->master_path);
+	if (s->master_tcti != NULL) {
+		TE_ENSURE(S_ISREG(st.st_mode) && st.st_size > 0 &&
+				  st.st_size <= TE_TPM_SEAL_FILE_MAX,
+			  TE_ERR_MALFORMED,
+			  "sealed master key '%s' must be a regular file of 1..%d bytes",
+			  s->master_path, TE_TPM_SEAL_FILE_MAX);
+		TE_GUARD(te_buf_reserve(&sealed, (size_t)st.st_size));
+		while (sealed.len < (size_t)st.st_size) {
+			ssize_t r = read(fd, sealed.data + sealed.len, (size_t)st.st_size - sealed.len);
+			if (r < 0 && errno == EINTR)
+				continue;
+			TE_ENSURE(r > 0, TE_ERR_IO, "cannot read master key '%s'", s->master_path);
+			sealed.len += (size_t)r;
+		}
+		TE_GUARD(te_tpm_unseal_master(s->master_tcti, s->master_path, sealed.data, sealed.len,
+					      TE_MASTER_KEY_LEN, &s->master));
+		goto out;
+	}
+	/* A sealed file without master_key_tcti: say so, not just "size". */
+	TE_ENSURE(!(S_ISREG(st.st_mode) && st.st_size > 4 && pread(fd, magic, 4, 0) == 4 &&
+		    memcmp(magic, "TEMS", 4) == 0),
+		  TE_ERR_CONFIG,
+		  "master key '%s' is sealed to a TPM: set master_key_tcti to the TPM's tcti",
+		  s->master_path);
+	TE_ENSURE(S_ISREG(st.st_mode) && st.st_size == TE_MASTER_KEY_LEN, TE_ERR_MALFORMED,
+		  "master key '%s' must be a regular file of %d bytes", s->master_path,
+		  TE_MASTER_KEY_LEN);
 	s->master = te_secure_alloc(TE_MASTER_KEY_LEN);
 	TE_ENSURE(s->master != NULL, TE_ERR_NO_MEMORY, "out of secure memory");
 	while (got < TE_MASTER_KEY_LEN) {
@@ -1399,6 +1446,7 @@ static te_err master_load(struct soft *s)
 		got += (size_t)r;
 	}
 out:
+	te_buf_free(&sealed);
 	if (fd >= 0)
 		close(fd);
 	return rc;
@@ -1471,6 +1519,8 @@ static te_err soft_open(const te_hsm_setting *settings, size_t n, void **state)
 			store = settings[i].value;
 		else if (strcmp(settings[i].key, "master_key_file") == 0)
 			master = settings[i].value;
+		else if (strcmp(settings[i].key, "master_key_tcti") == 0)
+			s->master_tcti = settings[i].value;
 	}
 	TE_ENSURE(store != NULL && store[0] != '\0', TE_ERR_CONFIG,
 		  "the soft backend needs the 'store' setting (a directory for keys)");
