@@ -186,6 +186,10 @@ te_err te_renewer_manage(te_renewer *r, const char *id, te_hsm_key_type key_type
  * misuse.
  */
 te_err te_renewer_run(te_renewer *r, int64_t now, size_t *renewed, int64_t *next) TE_MUST_CHECK;
+/* Renews managed certificate id at once, whether due or not (an operator's
+ * "renew now"), in the same crash-safe order as te_renewer_run.  Fails with
+ * the issue callback's error; the old certificate is then untouched. */
+te_err te_renewer_renew_now(te_renewer *r, const char *id, int64_t now) TE_MUST_CHECK;
 
 #ifdef __cplusplus
 }

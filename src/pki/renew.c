@@ -616,6 +616,40 @@ out:
 	return rc;
 }
 
+te_err te_renewer_renew_now(te_renewer *r, const char *id, int64_t now)
+{
+	struct managed *m = NULL;
+	struct view v;
+	char key[TE_HSM_NAME_MAX + 1];
+	int64_t nb = 0, na = 0;
+	te_err rc;
+
+	for (size_t i = 0; r != NULL && id != NULL && i < r->n && m == NULL; i++) {
+		if (strcmp(r->items[i].id, id) == 0)
+			m = &r->items[i];
+	}
+	if (m == NULL)
+		return te_err_set(TE_ERR_NOT_FOUND, "certificate '%s' is not managed by this renewer",
+				  id ? id : "");
+	view_load(r, m, &v);
+	state_sync(m, &v);
+	if (!v.readable) {
+		record_failure(m, &v, now, v.err);
+		return te_err_set(v.err, "certificate '%s' cannot be read from the store", id);
+	}
+	rc = renew_one(r, m, &v, now, key, &nb, &na);
+	if (rc != TE_OK) {
+		char detail[DETAIL_MAX];
+		snprintf(detail, sizeof(detail), "%s", te_err_detail());
+		record_failure(m, &v, now, rc);
+		return te_err_set(rc, "%s", detail);
+	}
+	state_reset(m);
+	if (m->ops.notify != NULL)
+		m->ops.notify(m->ops.arg, m->id, key);
+	return TE_OK;
+}
+
 te_err te_renewer_run(te_renewer *r, int64_t now, size_t *renewed, int64_t *next)
 {
 	size_t count = 0;

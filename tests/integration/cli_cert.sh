@@ -112,6 +112,38 @@ expect 2 te cert import '../x' --in "$C/cli.pem"
 expect 0 te --json cert list
 jcheck 'sorted(c["id"] for c in d["certificates"]) == ["peer", "web"]'
 expect 0 te cert verify --id web --ca-file "$C/root.pem"
+
+note "renewal"
+serial() { te cert show --id web --json | python3 -c 'import json,sys; print(json.load(sys.stdin)["certificates"][0]["serial"])'; }
+s0=$(serial)
+expect 0 te cert renew web --issuer "$C/edge.pem" --issuer-key edge
+out_has "not due until"
+[ "$(serial)" = "$s0" ] || fail "renewed before it was due"
+expect 2 te cert renew web
+err_has "--issuer"
+expect 2 te cert renew web --force --issuer "$C/edge.pem" --issuer-key root
+[ "$(serial)" = "$s0" ] || fail "a failed renewal changed the certificate"
+expect 0 te --json cert renew web --force --issuer "$C/edge.pem" --issuer-key edge --days 1
+jcheck 'd["renewed"] and d["key"] == "srv"'
+s1=$(serial)
+[ "$s1" != "$s0" ] || fail "--force did not renew"
+expect 0 te --json cert show --id web
+jcheck 'd["certificates"][0]["subject"].startswith("CN=store.example") and d["certificates"][0]["extended_key_usage"] == ["serverAuth"]'
+expect 0 te cert renew web --force --rotate --issuer "$C/edge.pem" --issuer-key edge --days 1
+out_has "key srv.r1"
+expect 0 te key exists srv.r1
+expect 0 te key public srv.r1
+te key public srv.r1 >"$T/new.pub"
+python3 - "$S" "$T/new.pub" <<'PY' || fail "stored certificate does not match the rotated key"
+import json, subprocess, sys
+d = json.load(open(sys.argv[1] + "/certs/web.cert"))
+pub = subprocess.run(["openssl", "x509", "-noout", "-pubkey"], input=d["pem"].encode(),
+                     capture_output=True, check=True).stdout
+assert d["key"] == "srv.r1", d["key"]
+assert pub == open(sys.argv[2], "rb").read()
+PY
+expect 3 te key exists srv
+expect 0 te cert verify --id web --ca-file "$C/root.pem"
 expect 0 te cert delete peer
 expect 3 te cert delete peer
 expect 3 te cert show --id peer

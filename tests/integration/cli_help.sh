@@ -37,10 +37,10 @@ for c in create import list info exists public export sign verify encrypt decryp
 	help_ok "$TE" key "$c" --json -q --help
 done
 help_ok "$TE" cert --help
-for c in demo issue csr show verify import list delete; do
+for c in demo issue csr show verify import renew list delete; do
 	grep -qE "^  $c " "$T/out" || fail "cert help does not list '$c'"
 done
-for c in demo issue csr show verify import list delete; do
+for c in demo issue csr show verify import renew list delete; do
 	help_ok "$TE" cert "$c" --help
 	out_has "trustedge [OPTIONS] cert $c"
 done

@@ -641,6 +641,194 @@ out:
 	return rc;
 }
 
+/* --- renew ---------------------------------------------------------------- */
+
+/* What a renewal must reproduce of the certificate it replaces. */
+typedef struct renew_ctx {
+	te_cli *cli;
+	X509 *old;                 /* leaf being renewed */
+	te_x509_stack *issuer;     /* --issuer chain; NULL for self-signed */
+	EVP_PKEY *issuer_key;      /* NULL for self-signed */
+	int64_t lifetime;          /* --days, or the old certificate's */
+	char names[3][TE_CERT_SAN_MAX][TE_CERT_URI_MAX + 1]; /* DNS, IP, URI */
+	const char *ptrs[3][TE_CERT_SAN_MAX];
+	size_t n[3];
+	char cn[TE_CERT_CN_MAX + 2], org[66];
+	int renewed;
+} renew_ctx;
+
+/* The profile a certificate was issued with, read back from its
+ * extensions. */
+static te_cert_profile profile_of(X509 *x)
+{
+	uint32_t flags = X509_get_extension_flags(x);
+	uint32_t xku = X509_get_extended_key_usage(x);
+
+	if (flags & EXFLAG_CA) {
+		if (flags & EXFLAG_SS)
+			return TE_CERT_ROOT_CA;
+		return X509_get_pathlen(x) == 0 ? TE_CERT_EDGE_CA : TE_CERT_INTERMEDIATE_CA;
+	}
+	if ((flags & EXFLAG_XKUSAGE) && (xku & XKU_SSL_SERVER))
+		return TE_CERT_SERVER;
+	return TE_CERT_CLIENT;
+}
+
+static te_err renew_names(renew_ctx *rc_, X509 *x)
+{
+	STACK_OF(GENERAL_NAME) *gens = X509_get_ext_d2i(x, NID_subject_alt_name, NULL, NULL);
+	te_err rc = TE_OK;
+
+	for (int i = 0; gens != NULL && i < sk_GENERAL_NAME_num(gens); i++) {
+		GENERAL_NAME *g = sk_GENERAL_NAME_value(gens, i);
+		int kind = g->type == GEN_DNS ? 0 : g->type == GEN_IPADD ? 1 : g->type == GEN_URI ? 2 : -1;
+		char *slot;
+
+		if (kind < 0)
+			continue;
+		TE_ENSURE(rc_->n[kind] < TE_CERT_SAN_MAX, TE_ERR_INVALID_ARG,
+			  "the certificate has more than %d names of one kind", TE_CERT_SAN_MAX);
+		slot = rc_->names[kind][rc_->n[kind]];
+		if (kind == 1) {
+			int n = ASN1_STRING_length(g->d.iPAddress);
+			TE_ENSURE(n == 4 || n == 16, TE_ERR_MALFORMED, "bad IP address in certificate");
+			inet_ntop(n == 4 ? AF_INET : AF_INET6, ASN1_STRING_get0_data(g->d.iPAddress),
+				  slot, TE_CERT_URI_MAX + 1);
+		} else {
+			snprintf(slot, TE_CERT_URI_MAX + 1, "%.*s", ASN1_STRING_length(g->d.ia5),
+				 (const char *)ASN1_STRING_get0_data(g->d.ia5));
+		}
+		rc_->ptrs[kind][rc_->n[kind]] = slot;
+		rc_->n[kind]++;
+	}
+out:
+	GENERAL_NAMES_free(gens);
+	return rc;
+}
+
+/* te_renew_ops.issue: the same profile, subject and names for key_name. */
+static te_err renew_issue(void *arg, const char *id, const char *key_name, int64_t now,
+			  te_buf *pem)
+{
+	renew_ctx *c = arg;
+	te_err rc = TE_OK;
+	te_cert_request r;
+	EVP_PKEY *key = NULL;
+	X509 *x = NULL;
+
+	(void)id;
+	(void)now;
+	memset(&r, 0, sizeof(r));
+	r.profile = profile_of(c->old);
+	r.common_name = c->cn;
+	r.organization = c->org[0] ? c->org : NULL;
+	r.dns = c->ptrs[0], r.n_dns = c->n[0];
+	r.ips = c->ptrs[1], r.n_ips = c->n[1];
+	r.uris = c->ptrs[2], r.n_uris = c->n[2];
+	r.lifetime = c->lifetime;
+	r.path_len = (int)X509_get_pathlen(c->old);
+	r.cap_to_issuer = te_cli_has(c->cli, TE_CLI_OPT_CAP_VALIDITY);
+	TE_GUARD(te_hsm_key_evp(c->cli->hsm, key_name, &key));
+	TE_GUARD(te_cert_issue(&r, key, c->issuer ? chain_leaf(c->issuer) : NULL,
+			       c->issuer ? c->issuer_key : key, now, &x));
+	TE_GUARD(te_cert_pem_append(x, c->issuer, pem));
+	c->renewed = 1;
+out:
+	EVP_PKEY_free(key);
+	X509_free(x);
+	return rc;
+}
+
+static te_err cert_renew(te_cli *cli)
+{
+	te_err rc = TE_OK;
+	const char *id = cli->pos[0];
+	te_cert_store *store = NULL;
+	te_renewer *rn = NULL;
+	te_renew_policy policy;
+	te_renew_ops ops;
+	te_x509_stack *certs = NULL;
+	te_hsm_key_info info;
+	renew_ctx c;
+	char *pem = NULL, key[TE_HSM_NAME_MAX + 1];
+	size_t len = 0, renewed = 0;
+	int64_t nb = 0, na = 0, now = cert_now(), next = 0;
+
+	memset(&c, 0, sizeof(c));
+	c.cli = cli;
+	te_cli_what(cli, "renew", id, "renew certificate '%s'", id);
+	if ((cli->opt[TE_CLI_OPT_ISSUER] == NULL) != (cli->opt[TE_CLI_OPT_ISSUER_KEY] == NULL)) {
+		rc = te_cli_usage_error(cli, "--issuer and --issuer-key go together");
+		goto out;
+	}
+	TE_GUARD(cert_store_open(cli, &store));
+	TE_GUARD(te_cert_store_get(store, id, &pem, &len, key));
+	TE_ENSURE(key[0] != '\0', TE_ERR_INVALID_ARG,
+		  "certificate '%s' is stored without a key: trustedge cannot renew it", id);
+	TE_GUARD(te_cert_pem_parse(pem, len, &certs));
+	c.old = chain_leaf(certs);
+	TE_GUARD(te_cert_validity(c.old, &nb, &na));
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(c.old), NID_commonName, c.cn,
+				      (int)sizeof(c.cn)) <= 0)
+		TE_ENSURE(0, TE_ERR_INVALID_ARG, "certificate '%s' has no common name", id);
+	if (X509_NAME_get_text_by_NID(X509_get_subject_name(c.old), NID_organizationName, c.org,
+				      (int)sizeof(c.org)) <= 0)
+		c.org[0] = '\0';
+	TE_GUARD(renew_names(&c, c.old));
+	TE_ENSURE(cli->opt[TE_CLI_OPT_ISSUER] != NULL || profile_of(c.old) == TE_CERT_ROOT_CA,
+		  TE_ERR_INVALID_ARG,
+		  "certificate '%s' was issued by a CA: give --issuer and --issuer-key", id);
+	if (cli->opt[TE_CLI_OPT_ISSUER] != NULL) {
+		TE_GUARD(cert_read_chain(cli->opt[TE_CLI_OPT_ISSUER], &c.issuer));
+		TE_GUARD(cert_key_ref(cli, cli->opt[TE_CLI_OPT_ISSUER_KEY], &c.issuer_key));
+	}
+	c.lifetime = na - nb - 60;
+	if (cli->opt[TE_CLI_OPT_DAYS] != NULL)
+		TE_GUARD(cert_days(cli, &c.lifetime));
+	TE_GUARD(te_cli_hsm(cli));
+	TE_GUARD(te_hsm_key_info_get(cli->hsm, key, &info));
+	te_renew_policy_default(&policy);
+	policy.rotate_key = te_cli_has(cli, TE_CLI_OPT_ROTATE);
+	ops.issue = renew_issue;
+	ops.notify = NULL;
+	ops.arg = &c;
+	TE_GUARD(te_renewer_new(store, cli->hsm, &rn));
+	TE_GUARD(te_renewer_manage(rn, id, info.type, &policy, &ops));
+	if (te_cli_has(cli, TE_CLI_OPT_FORCE)) {
+		TE_GUARD(te_renewer_renew_now(rn, id, now));
+		renewed = 1;
+	} else {
+		TE_GUARD(te_renewer_run(rn, now, &renewed, &next));
+	}
+	TE_ENSURE(renewed == 1 || !c.renewed, TE_ERR_INTERNAL, "renewal was not stored");
+	if (renewed == 0 && c.renewed == 0 && next > now) {
+		char when[32];
+		time_text(next, when, sizeof(when));
+		if (te_cli_has(cli, TE_CLI_OPT_JSON))
+			TE_GUARD(te_cli_set_result(cli, json_pack("{s:s,s:b,s:s}", "id", id, "renewed",
+								  0, "due", when)));
+		else
+			printf("%s: not due until %s (use --force to renew now)\n", id, when);
+		goto out;
+	}
+	TE_ENSURE(renewed == 1, TE_ERR_CRYPTO, "renewal of '%s' failed: %s", id, te_err_detail());
+	free(pem);
+	pem = NULL;
+	TE_GUARD(te_cert_store_get(store, id, &pem, &len, key));
+	if (te_cli_has(cli, TE_CLI_OPT_JSON))
+		TE_GUARD(te_cli_set_result(cli, json_pack("{s:s,s:b,s:s}", "id", id, "renewed", 1,
+							  "key", key)));
+	else
+		printf("%s: renewed (key %s)\n", id, key);
+out:
+	te_renewer_free(rn);
+	te_cert_store_close(store);
+	te_cert_stack_free(certs), te_cert_stack_free(c.issuer);
+	EVP_PKEY_free(c.issuer_key);
+	free(pem);
+	return rc;
+}
+
 /* --- demo ------------------------------------------------------------------ */
 
 /*
@@ -1132,6 +1320,21 @@ static const te_cli_cmd cert_cmds[] = {
      "file a certificate in the certificate store",
      "Stores the PEM certificate (and chain) of FILE as ID.  With --key, the\n"
      "certificate must belong to that key, and is filed with it.",
+     0},
+    {"renew", cert_renew, cert_args_id,
+     OPTB(ISSUER) | OPTB(ISSUER_KEY) | OPTB(ROTATE) | OPTB(DAYS) | OPTB(FORCE) | OPTB(CAP_VALIDITY),
+     "renew ID [--issuer FILE --issuer-key KEY] [--rotate] [--days N] [--force] [--cap-validity]",
+     "renew a stored certificate when it is due",
+     "Renews stored certificate ID if 80% of its lifetime has passed (or it\n"
+     "has expired), or at once with --force: a new certificate with the same\n"
+     "profile, subject and names, for the same key or, with --rotate, for a\n"
+     "new key made in the key store; the store switches certificate and key\n"
+     "in one atomic write and the old key is deleted after.  A certificate\n"
+     "issued by a CA needs that CA again: --issuer and --issuer-key.\n\n"
+     "Options:\n"
+     "  --days N         lifetime of the new certificate (default: the old one's)\n"
+     "  --rotate         make a new key NAME.rN for the new certificate\n"
+     "  --force          renew now even if not due",
      0},
     {"list", cert_list, cert_args_none, 0, "list", "list stored certificates",
      "Lists the certificate store: id, expiry, key and subject.",
