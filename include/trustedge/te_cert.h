@@ -144,10 +144,11 @@ te_err te_cert_store_list(te_cert_store *st, char ***ids, size_t *count) TE_MUST
 /* --- renewal ---------------------------------------------------------------- */
 
 typedef struct te_renew_policy {
-	unsigned threshold_pct; /* renew at this % of the lifetime (default 80) */
-	unsigned retry_pct;     /* first retry after this % of the lifetime (default 4) */
-	int64_t max_backoff;    /* longest wait between retries, seconds (default 1 day) */
-	int rotate_key;         /* make a new key at each renewal */
+	unsigned threshold_pct; /* renew at this % of the lifetime, 1..100 (default 80) */
+	unsigned retry_pct;     /* first retry after this % of the lifetime, 1..100 (default 4) */
+	int64_t max_backoff;    /* longest wait between retries, >= 1 s (default 1 day) */
+	int rotate_key;         /* make a new key "<base>.r<N>" at each renewal; the old
+				 * key is deleted once no stored certificate names it */
 } te_renew_policy;
 
 /* Fills the defaults (80%, 4%, 86400 s, no rotation). */
@@ -155,10 +156,11 @@ void te_renew_policy_default(te_renew_policy *p);
 
 /*
  * How a managed certificate is reissued.  `issue` gets the key to certify
- * (the current one, or a freshly made one when rotating) and returns the
- * new PEM (leaf first, then chain) in *pem; it may fail, and is then
- * retried with backoff.  `notify` (optional) is told after a renewal has
- * been stored; it must not block for long.
+ * (the current one, or a freshly made one when rotating) and appends the
+ * new PEM (leaf first, then chain) to the empty buffer *pem; it may fail,
+ * and is then retried with backoff.  The renewer stores the result only if
+ * its leaf is for that key and not yet expired.  `notify` (optional) is
+ * told after a renewal has been stored; it must not block for long.
  */
 typedef struct te_renew_ops {
 	te_err (*issue)(void *arg, const char *id, const char *key_name, int64_t now,
@@ -169,11 +171,16 @@ typedef struct te_renew_ops {
 
 typedef struct te_renewer te_renewer;
 
-/* A renewer over a store and the HSM holding the keys. */
+/* A renewer over a store and the HSM holding the keys.  One thread drives
+ * a renewer (manage and run are not synchronised); the store and the HSM
+ * may be shared with other threads and processes, but only one renewer
+ * should renew a given store. */
 te_err te_renewer_new(te_cert_store *st, te_hsm *hsm, te_renewer **out) TE_MUST_CHECK;
 void te_renewer_free(te_renewer *r);
-/* Puts certificate id (already in the store, with its key) under
- * management.  key_type is used to make new keys when rotating. */
+/* Puts certificate id (already in the store, with its key, which must
+ * exist) under management.  key_type is used to make new keys when
+ * rotating.  Managing an id again replaces its policy and callbacks and
+ * clears its retry state. */
 te_err te_renewer_manage(te_renewer *r, const char *id, te_hsm_key_type key_type,
 			 const te_renew_policy *policy, const te_renew_ops *ops) TE_MUST_CHECK;
 /*
@@ -181,7 +188,8 @@ te_err te_renewer_manage(te_renewer *r, const char *id, te_hsm_key_type key_type
  * scheduled retry, or already expired (a clock that jumped forward renews
  * at once).  Never blocks on anything but the issue callbacks.  Returns the
  * number renewed in *renewed (may be NULL) and the time of the next
- * decision in *next (call again then, or sooner; may be NULL).  Failures
+ * decision in *next (call again then, or sooner; may be NULL; INT64_MAX
+ * when nothing is managed).  Failures
  * are recorded per certificate and retried; the call itself fails only on
  * misuse.
  */
