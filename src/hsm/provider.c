@@ -343,6 +343,9 @@ static te_err pub_check(const char *name, te_hsm_key_type type, EVP_PKEY *pub)
 	default:
 		break;
 	}
+	/* A key of the wrong type may queue errors on the way to "no"; they
+	 * are not the caller's business, the message below is. */
+	ERR_set_mark();
 	if (want_group != NULL)
 		ok = EVP_PKEY_is_a(pub, "EC") &&
 		     EVP_PKEY_get_group_name(pub, group, sizeof(group), NULL) == 1 &&
@@ -351,7 +354,7 @@ static te_err pub_check(const char *name, te_hsm_key_type type, EVP_PKEY *pub)
 		ok = EVP_PKEY_is_a(pub, "RSA") && EVP_PKEY_get_bits(pub) == want_bits;
 	else
 		ok = EVP_PKEY_is_a(pub, "ED25519");
-	ERR_clear_error();
+	ERR_pop_to_mark();
 	if (!ok)
 		return te_err_set(TE_ERR_MALFORMED,
 				  "key '%s': the backend's public key (%s) is not a %s key", name,
@@ -369,7 +372,7 @@ static te_err pub_read(te_hsm *hsm, const char *name, te_hsm_key_type type, EVP_
 	te_buf_init(&der, 0);
 	TE_GUARD(te_hsm_key_public(hsm, name, TE_HSM_PUB_DER, &der));
 	TE_ENSURE(der.len > 0 && der.len <= (size_t)INT32_MAX, TE_ERR_MALFORMED,
-		  "key '%s': the backend returned an empty public key", name);
+		  "key '%s': the backend returned an empty or oversized public key", name);
 	p = der.data;
 	pub = d2i_PUBKEY_ex(NULL, &p, (long)der.len, NULL, TE_PROV_PROPQ);
 	if (pub == NULL) {
@@ -428,6 +431,10 @@ te_err te_provider_key_new(te_hsm *hsm, const char *name, EVP_PKEY **out)
 		rc = te_err_set_ossl(TE_ERR_CRYPTO, what);
 		goto out;
 	}
+	/* Only our import empties the record: anything else made a key
+	 * without the HSM behind it. */
+	TE_ENSURE(h->hsm == NULL && h->pub == NULL, TE_ERR_INTERNAL,
+		  "key '%s': OpenSSL made the key without the trustedge provider", name);
 	*out = pkey;
 	pkey = NULL;
 out:

@@ -322,7 +322,8 @@ static int decrypt_supported(cipherctx *c)
 	}
 	if (c->label_len != 0) {
 		TE_PROV_RAISE(c->prov, TE_ERR_UNSUPPORTED,
-			      "key '%s': the HSM decrypts RSA-OAEP without a label only", c->key->ref);
+			      "key '%s': the HSM decrypts RSA-OAEP without a label only",
+			      c->key->ref);
 		return 0;
 	}
 	return 1;

@@ -180,7 +180,8 @@ static int handoff_import(te_prov_key *k, const OSSL_PARAM *p)
 	h = te_prov_handoff_take(claimed);
 	if (h == NULL) {
 		TE_PROV_RAISE(k->prov, TE_ERR_PERMISSION,
-			      "unknown key handoff: trustedge keys are made by te_provider_key_new");
+			      "unknown key handoff: trustedge keys are made by "
+			      "te_provider_key_new only");
 		return 0;
 	}
 	if (h->kind != k->kind) {
@@ -203,10 +204,11 @@ static int handoff_import(te_prov_key *k, const OSSL_PARAM *p)
  * private operations (OpenSSL makes these when comparing keys). */
 static int public_import(te_prov_key *k, const OSSL_PARAM params[])
 {
-	EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, kind_type_name(k->kind), TE_PROV_PROPQ);
+	EVP_PKEY_CTX *ctx;
 	EVP_PKEY *pub = NULL;
 	int ok;
 
+	ctx = EVP_PKEY_CTX_new_from_name(NULL, kind_type_name(k->kind), TE_PROV_PROPQ);
 	/* fromdata does not change params; its prototype just lacks const. */
 	ok = ctx != NULL && EVP_PKEY_fromdata_init(ctx) == 1 &&
 	     EVP_PKEY_fromdata(ctx, &pub, EVP_PKEY_PUBLIC_KEY, (OSSL_PARAM *)params) == 1;
@@ -414,7 +416,6 @@ static const OSSL_PARAM *ed25519_gettable(void *provctx)
 		OSSL_PARAM_int(OSSL_PKEY_PARAM_SECURITY_BITS, NULL),
 		OSSL_PARAM_int(OSSL_PKEY_PARAM_MAX_SIZE, NULL),
 		OSSL_PARAM_utf8_string(OSSL_PKEY_PARAM_MANDATORY_DIGEST, NULL, 0),
-		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY, NULL, 0),
 		OSSL_PARAM_octet_string(OSSL_PKEY_PARAM_PUB_KEY, NULL, 0),
 		OSSL_PARAM_END,
 	};

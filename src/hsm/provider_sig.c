@@ -667,8 +667,9 @@ static int ctx_start(sigctx *c, void *provkey, int op)
 	if (op == OP_SIGN && !(k->usage & TE_HSM_USAGE_SIGN)) {
 		if (te_hsm_usage_format(k->usage, usage, sizeof(usage)) != TE_OK)
 			usage[0] = '\0';
-		TE_PROV_RAISE(c->prov, TE_ERR_PERMISSION, "key '%s' may not sign (its usage is '%s')",
-			      k->ref, usage[0] ? usage : "none");
+		TE_PROV_RAISE(c->prov, TE_ERR_PERMISSION,
+			      "key '%s' may not sign (its usage is '%s')", k->ref,
+			      usage[0] ? usage : "none");
 		return 0;
 	}
 	if (c->key != k) {
@@ -823,7 +824,7 @@ static int digest_sign(void *vctx, unsigned char *sig, size_t *siglen, size_t si
 	return sign_digest(c, dgst, n, sig, siglen, sigsize);
 }
 
-/* --- verifying, by the public half ------------------------------------------------------------- */
+/* --- verifying, by the public half ----------------------------------------------------- */
 
 static int delegate_setup(const sigctx *c, EVP_PKEY_CTX *pctx)
 {

@@ -8,6 +8,7 @@
  * The soft backend's te_hsm_key_evp returns plain keys, so these tests
  * call te_provider_key_new directly to get provider keys.
  */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 
 #include <cmocka.h>
 
+#include <openssl/bn.h>
 #include <openssl/core_names.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -158,6 +160,53 @@ static void key_basics(void **state)
 	EVP_PKEY_free(pub);
 	EVP_PKEY_free(k);
 	ERR_clear_error();
+}
+
+/* The parameters OpenSSL and libssl ask a key for are those of its
+ * public key. */
+static void key_params(void **state)
+{
+	const struct keycase *kc = *state;
+	EVP_PKEY *k = prov_key(kc->name), *pub = pub_key(kc->name);
+	char a[64] = "", b[64] = "";
+	unsigned char ea[600], eb[600];
+	size_t na = 0, nb = 0;
+
+	assert_non_null(EVP_PKEY_gettable_params(k));
+	assert_int_equal(EVP_PKEY_get_default_digest_name(k, a, sizeof(a)),
+			 EVP_PKEY_get_default_digest_name(pub, b, sizeof(b)));
+	assert_string_equal(a, b);
+	if (kc->type == TE_HSM_KEY_RSA_2048) {
+		BIGNUM *n1 = NULL, *n2 = NULL, *e1 = NULL, *e2 = NULL;
+		assert_int_equal(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_N, &n1), 1);
+		assert_int_equal(EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_N, &n2), 1);
+		assert_int_equal(EVP_PKEY_get_bn_param(k, OSSL_PKEY_PARAM_RSA_E, &e1), 1);
+		assert_int_equal(EVP_PKEY_get_bn_param(pub, OSSL_PKEY_PARAM_RSA_E, &e2), 1);
+		assert_int_equal(BN_cmp(n1, n2), 0);
+		assert_int_equal(BN_cmp(e1, e2), 0);
+		BN_free(n1);
+		BN_free(n2);
+		BN_free(e1);
+		BN_free(e2);
+	} else {
+		/* EC: the encoded point; Ed25519: the raw public key. */
+		const char *name = kc->type == TE_HSM_KEY_ED25519
+					   ? OSSL_PKEY_PARAM_PUB_KEY
+					   : OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY;
+		assert_int_equal(EVP_PKEY_get_octet_string_param(k, name, ea, sizeof(ea), &na),
+				 1);
+		assert_int_equal(EVP_PKEY_get_octet_string_param(pub, name, eb, sizeof(eb), &nb),
+				 1);
+		assert_int_equal(na, nb);
+		assert_memory_equal(ea, eb, na);
+	}
+	/* No private parameter is there to read. */
+	assert_int_not_equal(EVP_PKEY_get_octet_string_param(k, OSSL_PKEY_PARAM_PRIV_KEY, ea,
+							     sizeof(ea), &na),
+			     1);
+	ERR_clear_error();
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(k);
 }
 
 /* The public key encodes the same through the provider key. */
@@ -342,6 +391,41 @@ static void rsa_pss(void **state)
 	free(cert_pem);
 	EVP_PKEY_free(pub);
 	EVP_PKEY_free(k);
+}
+
+/* The larger RSA sizes: the key says its size and signs both ways. */
+static void rsa_sizes(void **state)
+{
+	static const struct {
+		const char *name;
+		te_hsm_key_type type;
+		int bits;
+	} sizes[] = {
+		{"rsa3072", TE_HSM_KEY_RSA_3072, 3072},
+		{"rsa4096", TE_HSM_KEY_RSA_4096, 4096},
+	};
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+		EVP_PKEY *k, *pub;
+		unsigned char *sig;
+		size_t n = 0;
+
+		create(sizes[i].name, sizes[i].type, 0);
+		k = prov_key(sizes[i].name);
+		pub = pub_key(sizes[i].name);
+		assert_int_equal(EVP_PKEY_get_bits(k), sizes[i].bits);
+		assert_int_equal(EVP_PKEY_get_size(k), sizes[i].bits / 8);
+		for (int pss = 0; pss <= 1; pss++) {
+			sig = pu_sign(k, "SHA256", pss, msg, sizeof(msg), &n);
+			assert_non_null(sig);
+			assert_int_equal(n, (size_t)sizes[i].bits / 8);
+			assert_true(pu_verify(pub, "SHA256", pss, msg, sizeof(msg), sig, n));
+			free(sig);
+		}
+		EVP_PKEY_free(pub);
+		EVP_PKEY_free(k);
+	}
 }
 
 /* What the HSM cannot do is refused when it is asked for, with a reason. */
@@ -539,6 +623,52 @@ static void import_refusals(void **state)
 	EVP_PKEY_free(gen);
 }
 
+#define THREADS 4
+#define SIGNS_PER_THREAD 25
+
+struct signer {
+	EVP_PKEY *key;
+	EVP_PKEY *pub;
+	int good;
+};
+
+static void *signer_run(void *arg)
+{
+	struct signer *s = arg;
+
+	for (int i = 0; i < SIGNS_PER_THREAD; i++) {
+		size_t n = 0;
+		unsigned char *sig = pu_sign(s->key, "SHA256", 0, msg, sizeof(msg), &n);
+
+		if (sig != NULL && pu_verify(s->pub, "SHA256", 0, msg, sizeof(msg), sig, n))
+			s->good++;
+		free(sig);
+	}
+	return NULL;
+}
+
+/* One provider key shared by threads, as a TLS server shares it. */
+static void key_shared_by_threads(void **state)
+{
+	EVP_PKEY *k = prov_key("ec256"), *pub = pub_key("ec256");
+	struct signer s[THREADS];
+	pthread_t th[THREADS];
+
+	(void)state;
+	for (int i = 0; i < THREADS; i++) {
+		s[i].key = k;
+		s[i].pub = pub;
+		s[i].good = 0;
+		assert_int_equal(pthread_create(&th[i], NULL, signer_run, &s[i]), 0);
+	}
+	for (int i = 0; i < THREADS; i++) {
+		assert_int_equal(pthread_join(th[i], NULL), 0);
+		assert_int_equal(s[i].good, SIGNS_PER_THREAD);
+	}
+	EVP_PKEY_free(pub);
+	EVP_PKEY_free(k);
+}
+
 /* With the provider loaded, everything else still comes from OpenSSL's
  * own providers: key generation, signatures with ordinary keys. */
 static void default_provider_still_serves(void **state)
@@ -594,6 +724,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(default_provider_still_serves),
 		PER_KEY(key_basics),
+		PER_KEY(key_params),
 		PER_KEY(key_encodes_public_only),
 		PER_KEY(key_signs),
 		PER_HASHED_KEY(key_signs_streamed),
@@ -601,11 +732,13 @@ int main(void)
 		PER_KEY(key_signs_csr),
 		PER_KEY(key_signs_cert_and_cms),
 		cmocka_unit_test(rsa_pss),
+		cmocka_unit_test(rsa_sizes),
 		cmocka_unit_test(rsa_refusals),
 		cmocka_unit_test(rsa_oaep),
 		cmocka_unit_test(secret_and_missing_keys_refused),
 		cmocka_unit_test(usage_enforced),
 		cmocka_unit_test(key_outlives_context),
+		cmocka_unit_test(key_shared_by_threads),
 		cmocka_unit_test(import_refusals),
 		cmocka_unit_test(default_provider_still_serves),
 	};
