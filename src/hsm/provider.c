@@ -25,6 +25,7 @@
 
 #include <openssl/core_names.h>
 #include <openssl/err.h>
+#include <openssl/evp.h>
 #include <openssl/params.h>
 #include <openssl/provider.h>
 #include <openssl/x509.h>
@@ -222,6 +223,23 @@ static void load_release(void)
 	OSSL_PROVIDER_unload(prov_default);
 	prov_trustedge = NULL;
 	prov_default = NULL;
+}
+
+/*
+ * OpenSSL 3.0 remembers the key manager it fetched from a given provider
+ * under the algorithm name and property query alone.  When a signature or
+ * decryption starts with one of our keys, libcrypto fetches "EC" (or "RSA")
+ * from this provider, and from then on a plain fetch of "EC" in the process
+ * returns our key manager, which cannot generate or decode keys: the next
+ * EVP_PKEY_Q_keygen(NULL, NULL, "EC", ...) fails.  Re-setting the default
+ * property query empties that cache; the methods themselves stay loaded,
+ * so the cost is a lookup on the next fetch of each algorithm.
+ * trustedge's own processes set no default properties, so NULL keeps
+ * them as they were; docs/provider.md tells other users.
+ */
+void te_prov_method_cache_flush(void)
+{
+	(void)EVP_set_default_properties(NULL, NULL);
 }
 
 /*

@@ -230,6 +230,7 @@ static int ctx_start(cipherctx *c, void *provkey, const OSSL_PARAM params[], int
 	te_prov_key *k = provkey;
 	char usage[64];
 
+	te_prov_method_cache_flush();
 	if (c == NULL || k == NULL || k->kind != TE_PROV_RSA || k->pub == NULL) {
 		TE_PROV_RAISE(c ? c->prov : NULL, TE_ERR_INVALID_ARG, "not a trustedge RSA key");
 		return 0;

@@ -103,6 +103,9 @@ void te_prov_raise(const te_prov_ctx *prov, te_err err, const char *file, int li
 
 /* "SHA256" and friends, fetched from any provider but this one. */
 EVP_MD *te_prov_md_fetch(const char *name);
+/* Empties OpenSSL's method query cache; called as an operation on one of
+ * our keys starts (see provider.c for why). */
+void te_prov_method_cache_flush(void);
 
 extern const OSSL_DISPATCH te_prov_ec_keymgmt[];
 extern const OSSL_DISPATCH te_prov_rsa_keymgmt[];

@@ -652,6 +652,7 @@ static int ctx_start(sigctx *c, void *provkey, int op)
 	te_prov_key *k = provkey;
 	char usage[64];
 
+	te_prov_method_cache_flush();
 	if (c == NULL || k == NULL || k->kind != c->kind || k->pub == NULL) {
 		TE_PROV_RAISE(c ? c->prov : NULL, TE_ERR_INVALID_ARG,
 			      "not a trustedge key of the kind this signature needs");
