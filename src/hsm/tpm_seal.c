@@ -37,6 +37,7 @@ te_err te_tpm_seal_master(const char *tcti, size_t key_len, te_buf *blob, uint8_
 	memset(&outside, 0, sizeof(outside));
 	memset(&pcr, 0, sizeof(pcr));
 	memset(&b, 0, sizeof(b));
+	TE_ENSURE(tcti != NULL && tcti[0] != '\0', TE_ERR_CONFIG, "setting 'master_key_tcti' is empty");
 	TE_ENSURE(key_len > 0 && key_len <= sizeof(rnd->buffer) &&
 			  key_len <= sizeof(sens.sensitive.data.buffer),
 		  TE_ERR_INVALID_ARG, "master key length %zu out of range", key_len);
@@ -103,6 +104,12 @@ te_err te_tpm_unseal_master(const char *tcti, const char *shown, const uint8_t *
 	int locked = 0;
 
 	snprintf(what, sizeof(what), "master key file '%s'", shown);
+	TE_ENSURE(tcti != NULL && tcti[0] != '\0', TE_ERR_CONFIG, "setting 'master_key_tcti' is empty");
+	TE_ENSURE(len != key_len, TE_ERR_CONFIG,
+		  "%s holds a raw %zu-byte key, not one sealed to a TPM: it was made without "
+		  "master_key_tcti.  Drop master_key_tcti, or move the keys to a new store "
+		  "that has it",
+		  what, key_len);
 	rc = te_tpm_blob_decode(TE_TPM_BLOB_MASTER, MASTER_NAME, blob, len, &b);
 	if (rc != TE_OK) {
 		rc = te_err_set(rc, "%s (sealed to a TPM: master_key_tcti is set): %s", what,
@@ -119,8 +126,8 @@ te_err te_tpm_unseal_master(const char *tcti, const char *shown, const uint8_t *
 			  memcmp(b.parent_name.name, srk.name, srk.size) == 0,
 		  TE_ERR_TAMPERED,
 		  "%s was sealed by another TPM, or before this TPM was cleared (its storage "
-		  "root key differs): the store's keys cannot be opened without the TPM that "
-		  "sealed it.  Restore that TPM, or the raw master key from a backup",
+		  "root key differs): the store's keys open only with the TPM that sealed "
+		  "the master key, in the state it had then",
 		  what);
 	TE_GUARD(te_tpm_conn_load(c, parent, id, &b.pub, &b.priv, what, &tr));
 	r = Esys_Unseal(te_tpm_conn_esys(c), tr, ESYS_TR_PASSWORD, ESYS_TR_NONE, ESYS_TR_NONE,

@@ -7,7 +7,7 @@
  *   te_tpm_tool srk TCTI [OWNER_AUTH]
  *
  * Commands on a backend context:
- *   create NAME TYPE [USAGE]        e.g. create k1 ec-p256 sign
+ *   create NAME TYPE [USAGE [exportable]]   e.g. create k1 ec-p256 sign
  *   import NAME FILE [TYPE]         private key PEM/DER, or raw secret bytes
  *   pub NAME [pem|der]              public key to stdout
  *   sign NAME ALG IN OUT            signature of file IN into file OUT
@@ -60,6 +60,7 @@ static int cmd_create(te_hsm *h, int argc, char **argv)
 		return fail(rc);
 	if (argc > 2 && (rc = te_hsm_usage_parse(argv[2], &a.usage)) != TE_OK)
 		return fail(rc);
+	a.exportable = argc > 3 && strcmp(argv[3], "exportable") == 0;
 	if ((rc = te_hsm_key_create(h, argv[0], &a)) != TE_OK)
 		return fail(rc);
 	return 0;

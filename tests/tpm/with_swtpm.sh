@@ -9,7 +9,8 @@
 #                 a temp dir, so a later run sees the same TPM (restart tests)
 #
 # Also exported for CMD: TE_SWTPM_PORT (server port; control is port+1),
-# TE_SWTPM_STATE (state dir) and TE_SWTPM_PID.
+# TE_SWTPM_STATE (state dir), TE_SWTPM_PID, and TE_TPM_WORK: an empty
+# scratch directory (0700) that is removed with the rest.
 set -u
 
 state=""
@@ -112,12 +113,14 @@ if [ $started -ne 1 ]; then
 	exit 2
 fi
 
+mkdir -m 700 "$tmp/work" || exit 2
+TE_TPM_WORK=$tmp/work
 TE_TPM_TCTI="swtpm:host=127.0.0.1,port=$port"
 TPM2TOOLS_TCTI=$TE_TPM_TCTI
 TE_SWTPM_PORT=$port
 TE_SWTPM_STATE=$state
 TE_SWTPM_PID=$pid
-export TE_TPM_TCTI TPM2TOOLS_TCTI TE_SWTPM_PORT TE_SWTPM_STATE TE_SWTPM_PID
+export TE_TPM_TCTI TPM2TOOLS_TCTI TE_SWTPM_PORT TE_SWTPM_STATE TE_SWTPM_PID TE_TPM_WORK
 
 "$@"
 status=$?

@@ -5,17 +5,18 @@
  *
  *   <state_dir>/NAME.tpmkey  one key: header + TPM2B_PUBLIC + TPM2B_PRIVATE
  *   <state_dir>/.lock        flock(2): held by writers
+ *   <state_dir>/.generation  8-byte change counter, mapped shared by every
+ *                            process, bumped after each change (as in soft.c)
  *
  * Writes go through te_file_write_at (temp file, fsync, rename, fsync of
  * the directory) under the lock, so a key is fully there or not there.
  *
- * A key file is read on every use (it is small) and identified by its
- * SHA-256: decoded keys are cached under that digest, so a key deleted or
- * replaced by another process is seen at once.  The first use of a file
- * loads it into the TPM, which authenticates it; only then is its header
- * or public key trusted.  Loaded TPM objects are cached by the shared
- * connection (tpm_conn.h), which evicts the least recently used one when
- * the TPM runs out of slots.
+ * Keys that have been used stay decoded in a bounded cache until the
+ * generation changes; each is identified by the SHA-256 of its file.  The
+ * first use of a file loads it into the TPM, which authenticates it; only
+ * then is its header or public key trusted.  Loaded TPM objects are cached
+ * by the shared connection (tpm_conn.h) under that digest, and it evicts
+ * the least recently used one when the TPM runs out of slots.
  *
  * Private and secret key bytes never enter this process, except: imported
  * key material (it arrives here), AES-256-GCM keys and exportable HMAC
@@ -31,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -77,8 +79,10 @@ struct tpm {
 	uint32_t parent; /* persistent handle, 0 = SRK template */
 	TPM2B_NAME parent_name;
 	TPM2B_AUTH *owner_auth; /* te_secure_alloc; NULL when none was set */
+	uint64_t *generation;	/* shared mapping of .generation */
 	pthread_mutex_t write_mu; /* flock is per open file, not per thread */
 	pthread_mutex_t cache_mu;
+	uint64_t cache_gen;
 	size_t cache_count;
 	struct tkey *cache[CACHE_BUCKETS];
 };
@@ -120,6 +124,16 @@ static void unlock_ex(struct tpm *t)
 {
 	flock(t->lock_fd, LOCK_UN);
 	pthread_mutex_unlock(&t->write_mu);
+}
+
+static uint64_t generation_read(const struct tpm *t)
+{
+	return __atomic_load_n(t->generation, __ATOMIC_ACQUIRE);
+}
+
+static void generation_bump(struct tpm *t)
+{
+	__atomic_add_fetch(t->generation, 1, __ATOMIC_SEQ_CST);
 }
 
 static void sha256(const uint8_t *p, size_t n, uint8_t out[32])
@@ -189,24 +203,6 @@ static void cache_flush_locked(struct tpm *t)
 	t->cache_count = 0;
 }
 
-/* Drops the cached entry of `name`, if any. */
-static void cache_drop(struct tpm *t, const char *name)
-{
-	struct tkey **pp;
-
-	pthread_mutex_lock(&t->cache_mu);
-	for (pp = &t->cache[name_hash(name) % CACHE_BUCKETS]; *pp != NULL; pp = &(*pp)->next) {
-		if (strcmp((*pp)->name, name) == 0) {
-			struct tkey *k = *pp;
-			*pp = k->next;
-			t->cache_count--;
-			key_put(k);
-			break;
-		}
-	}
-	pthread_mutex_unlock(&t->cache_mu);
-}
-
 /* The loaded TPM object of key k (connection locked). */
 static te_err key_tr(struct tpm *t, const struct tkey *k, ESYS_TR *tr)
 {
@@ -227,20 +223,25 @@ static te_err key_decode(struct tpm *t, const char *name, const te_buf *file, st
 	te_err rc = TE_OK;
 	struct tkey *k = calloc(1, sizeof(*k));
 	ESYS_TR tr;
+	int same_parent;
 
 	TE_ENSURE(k != NULL, TE_ERR_NO_MEMORY, "out of memory");
 	k->refs = 1;
 	memcpy(k->name, name, strlen(name) + 1);
 	sha256(file->data, file->len, k->id);
 	TE_GUARD(te_tpm_blob_decode(TE_TPM_BLOB_KEY, name, file->data, file->len, &k->blob));
-	TE_ENSURE(k->blob.parent == t->parent, TE_ERR_CONFIG,
+	/* The parent is the key the TPM will unwrap the blob with, so it is
+	 * compared by Name: a persistent copy of the template SRK serves keys
+	 * made under the template and the reverse.  The TPM checks it too; this
+	 * is for a message that says what happened. */
+	same_parent = k->blob.parent_name.size == t->parent_name.size &&
+		      memcmp(k->blob.parent_name.name, t->parent_name.name, t->parent_name.size) ==
+			      0;
+	TE_ENSURE(same_parent || k->blob.parent == t->parent, TE_ERR_CONFIG,
 		  "key '%s' was made under parent 0x%08x but this context uses 0x%08x (0 is the "
 		  "standard SRK): set 'parent' to what it was when the key was made",
 		  name, k->blob.parent, t->parent);
-	TE_ENSURE(k->blob.parent_name.size == t->parent_name.size &&
-			  memcmp(k->blob.parent_name.name, t->parent_name.name,
-				 t->parent_name.size) == 0,
-		  TE_ERR_TAMPERED,
+	TE_ENSURE(same_parent, TE_ERR_TAMPERED,
 		  "key '%s' was made under another storage key than this TPM's: the TPM was "
 		  "cleared or replaced, the state directory comes from another device, or the "
 		  "file was altered",
@@ -262,29 +263,27 @@ out:
 	return rc;
 }
 
-/* Returns a referenced, authenticated key; release it with key_put. */
+/* Returns a referenced, authenticated key; release it with key_put.  A
+ * cached key is used while the store's generation stays the same (one
+ * memory read per call); files changed behind trustedge's back are seen
+ * by the next process or after the next change made through trustedge. */
 static te_err key_get(struct tpm *t, const char *name, struct tkey **out)
 {
 	te_err rc = TE_OK;
 	char fname[FNAME_MAX];
-	uint8_t id[32];
+	uint64_t gen = generation_read(t);
 	uint32_t b = name_hash(name) % CACHE_BUCKETS;
-	struct tkey *k = NULL, **pp;
+	struct tkey *k = NULL, *dup;
 	te_buf file;
 
 	te_buf_init(&file, 0);
-	TE_GUARD(key_file_name(name, fname));
-	rc = te_file_read_at(t->dir_fd, fname, name, TE_TPM_BLOB_MAX, &file);
-	if (rc == TE_ERR_NOT_FOUND)
-		rc = te_err_set(TE_ERR_NOT_FOUND, "key '%s' not found in '%s'", name, t->state_dir);
-	else if (rc != TE_OK)
-		rc = te_err_set(rc, "key '%s': %s", name, te_err_detail());
-	TE_GUARD(rc);
-	sha256(file.data, file.len, id);
-
 	pthread_mutex_lock(&t->cache_mu);
+	if (gen != t->cache_gen) {
+		cache_flush_locked(t);
+		t->cache_gen = gen;
+	}
 	for (k = t->cache[b]; k != NULL; k = k->next) {
-		if (strcmp(k->name, name) == 0 && memcmp(k->id, id, 32) == 0) {
+		if (strcmp(k->name, name) == 0) {
 			__atomic_add_fetch(&k->refs, 1, __ATOMIC_RELAXED);
 			break;
 		}
@@ -293,24 +292,29 @@ static te_err key_get(struct tpm *t, const char *name, struct tkey **out)
 	if (k != NULL)
 		goto done;
 
+	/* The generation was read before the file: if the file changes while
+	 * it is read, the next call sees a newer generation and reloads. */
+	TE_GUARD(key_file_name(name, fname));
+	rc = te_file_read_at(t->dir_fd, fname, name, TE_TPM_BLOB_MAX, &file);
+	if (rc == TE_ERR_NOT_FOUND)
+		rc = te_err_set(TE_ERR_NOT_FOUND, "key '%s' not found in '%s'", name, t->state_dir);
+	else if (rc != TE_OK)
+		rc = te_err_set(rc, "key '%s': %s", name, te_err_detail());
+	TE_GUARD(rc);
 	TE_GUARD(key_decode(t, name, &file, &k));
 	pthread_mutex_lock(&t->cache_mu);
-	/* The entry of an older file of the same name goes. */
-	for (pp = &t->cache[b]; *pp != NULL; pp = &(*pp)->next) {
-		if (strcmp((*pp)->name, name) == 0) {
-			struct tkey *old = *pp;
-			*pp = old->next;
-			t->cache_count--;
-			key_put(old);
-			break;
+	if (t->cache_gen == gen) {
+		for (dup = t->cache[b]; dup != NULL && strcmp(dup->name, name) != 0;)
+			dup = dup->next;
+		if (dup == NULL) {
+			if (t->cache_count >= CACHE_MAX)
+				cache_flush_locked(t);
+			k->refs++;
+			k->next = t->cache[b];
+			t->cache[b] = k;
+			t->cache_count++;
 		}
 	}
-	if (t->cache_count >= CACHE_MAX)
-		cache_flush_locked(t);
-	k->refs++;
-	k->next = t->cache[b];
-	t->cache[b] = k;
-	t->cache_count++;
 	pthread_mutex_unlock(&t->cache_mu);
 done:
 	*out = k;
@@ -605,6 +609,7 @@ static te_err key_store(struct tpm *t, const char *name, const te_tpm_blob *b)
 	locked = 1;
 	TE_GUARD(exists_check(t, name));
 	TE_GUARD(te_file_write_at(t->dir_fd, fname, image.data, image.len, 0600));
+	generation_bump(t);
 out:
 	if (locked)
 		unlock_ex(t);
@@ -927,7 +932,7 @@ static te_err tpm_key_delete(void *st, const char *name)
 	if (rc == TE_ERR_NOT_FOUND)
 		rc = te_err_set(TE_ERR_NOT_FOUND, "key '%s' not found in '%s'", name, t->state_dir);
 	TE_GUARD(rc);
-	cache_drop(t, name);
+	generation_bump(t);
 	if (have_id) {
 		te_tpm_conn_lock(t->conn);
 		te_tpm_conn_forget(t->conn, id);
@@ -1648,6 +1653,8 @@ static void tpm_close(void *st)
 		 * it; the last close flushes them all. */
 		te_tpm_conn_close(t->conn);
 	}
+	if (t->generation != NULL)
+		munmap(t->generation, sizeof(uint64_t));
 	if (t->dir_fd >= 0)
 		close(t->dir_fd);
 	if (t->lock_fd >= 0)
@@ -1657,6 +1664,32 @@ static void tpm_close(void *st)
 	pthread_mutex_destroy(&t->cache_mu);
 	free(t->state_dir);
 	free(t);
+}
+
+static te_err generation_map(struct tpm *t)
+{
+	te_err rc = TE_OK;
+	struct stat st;
+	int fd;
+	void *map;
+
+	fd = openat(t->dir_fd, ".generation", O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+	TE_ENSURE(fd >= 0, TE_ERR_IO, "cannot open '%s/.generation': %s", t->state_dir,
+		  strerror(errno));
+	TE_ENSURE(fstat(fd, &st) == 0 && S_ISREG(st.st_mode), TE_ERR_IO,
+		  "bad file '%s/.generation'", t->state_dir);
+	/* Two processes growing it at once both write the same zeros. */
+	if (st.st_size < (off_t)sizeof(uint64_t))
+		TE_ENSURE(ftruncate(fd, sizeof(uint64_t)) == 0, TE_ERR_IO,
+			  "cannot size '%s/.generation': %s", t->state_dir, strerror(errno));
+	map = mmap(NULL, sizeof(uint64_t), PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+	TE_ENSURE(map != MAP_FAILED, TE_ERR_IO, "cannot map '%s/.generation': %s", t->state_dir,
+		  strerror(errno));
+	t->generation = map;
+out:
+	if (fd >= 0)
+		close(fd);
+	return rc;
 }
 
 static te_err parent_parse(const char *s, uint32_t *out)
@@ -1760,6 +1793,8 @@ static te_err tpm_open(const te_hsm_setting *settings, size_t n, void **state)
 	TE_ENSURE(asprintf(&path, "%s/.lock", dir) > 0, TE_ERR_NO_MEMORY, "out of memory");
 	t->lock_fd = open(path, O_RDWR | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
 	TE_ENSURE(t->lock_fd >= 0, TE_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
+	TE_GUARD(generation_map(t));
+	t->cache_gen = generation_read(t);
 
 	TE_GUARD(te_tpm_conn_open(tcti, &t->conn));
 	/* The storage parent now: a wrong owner_auth or a missing persistent

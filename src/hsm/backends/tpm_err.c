@@ -187,6 +187,19 @@ static void tcti_list(char *out, size_t len, char *dir, size_t dir_len)
 		snprintf(out, len, "none found");
 }
 
+/* 1 when name is one of the ", "-separated entries of list. */
+static int in_list(const char *list, const char *name)
+{
+	size_t n = strlen(name);
+
+	for (const char *p = list; n > 0 && (p = strstr(p, name)) != NULL; p += n) {
+		int starts = p == list || (p >= list + 2 && p[-2] == ',' && p[-1] == ' ');
+		if (starts && (p[n] == '\0' || p[n] == ','))
+			return 1;
+	}
+	return 0;
+}
+
 te_err te_tpm_tcti_err(TSS2_RC rc, const char *tcti)
 {
 	char name[64], list[256], dir[512], hint[512];
@@ -194,7 +207,8 @@ te_err te_tpm_tcti_err(TSS2_RC rc, const char *tcti)
 
 	tcti_split(tcti, name, sizeof(name), &conf);
 	tcti_list(list, sizeof(list), dir, sizeof(dir));
-	if (strstr(list, name) == NULL || name[0] == '\0')
+	/* A path to a library is not checked against the list. */
+	if (strchr(name, '/') == NULL && !in_list(list, name))
 		return te_err_set(TE_ERR_CONFIG,
 				  "cannot open the TPM through tcti '%s': there is no TCTI "
 				  "library named '%s' (%s, 0x%x).  TCTI libraries installed in "
