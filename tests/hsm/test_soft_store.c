@@ -125,7 +125,7 @@ static void wrong_master_key_is_tampering(void **state)
 static void stale_temp_files_are_harmless(void **state)
 {
 	char *dir = tu_tempdir("store");
-	char *store = tu_path(dir, "s"), *tmp = tu_path(store, "keys/.tmp-k");
+	char *store = tu_path(dir, "s"), *tmp = tu_path(store, "keys/.tmp-k.tek");
 	te_hsm_key_attrs mac = {TE_HSM_KEY_HMAC_SHA256, 0, 0};
 	te_hsm_key_info *list = NULL;
 	size_t count = 0;

@@ -11,7 +11,7 @@
  *                          shared so every process can see its cache is stale
  *                          with one memory read instead of a stat per call
  *
- * Writes go to keys/.tmp-NAME, are fsync'ed, renamed into place and the
+ * Writes go to keys/.tmp-NAME.tek, are fsync'ed, renamed into place and the
  * directory fsync'ed, so a kill at any moment leaves a key fully there or
  * not there.  Readers take no lock: a rename is atomic.
  *
@@ -41,6 +41,7 @@
 #include <openssl/rsa.h>
 #include <openssl/x509.h>
 
+#include "common/te_file.h"
 #include "hsm/backend.h"
 #include "hsm/keyfile.h"
 #include "hsm/tpm_seal.h"
@@ -92,111 +93,6 @@ static const char *const soft_settings[] = {"store", "master_key_file", "master_
 					    NULL};
 
 /* --- small helpers -------------------------------------------------------- */
-
-static te_err io_err(const char *what, const char *path)
-{
-	int e = errno;
-
-	if (e == ENOENT)
-		return te_err_set(TE_ERR_NOT_FOUND, "%s '%s': %s", what, path, strerror(e));
-	if (e == EACCES || e == EPERM)
-		return te_err_set(TE_ERR_IO, "%s '%s': %s (check the owner and mode of the "
-				  "store; it must belong to the user running trustedge)",
-				  what, path, strerror(e));
-	return te_err_set(TE_ERR_IO, "%s '%s': %s", what, path, strerror(e));
-}
-
-static te_err write_all(int fd, const uint8_t *p, size_t n, const char *path)
-{
-	while (n > 0) {
-		ssize_t w = write(fd, p, n);
-		if (w < 0 && errno == EINTR)
-			continue;
-		if (w < 0)
-			return io_err("cannot write", path);
-		p += w;
-		n -= (size_t)w;
-	}
-	return TE_OK;
-}
-
-/* Reads a whole regular file of at most max bytes from dirfd/name. */
-static te_err read_file_at(int dirfd, const char *name, const char *shown, size_t max,
-			   te_buf *out)
-{
-	te_err rc = TE_OK;
-	struct stat st;
-	int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-
-	if (fd < 0)
-		return io_err("cannot open", shown);
-	TE_ENSURE(fstat(fd, &st) == 0, TE_ERR_IO, "cannot stat '%s': %s", shown, strerror(errno));
-	TE_ENSURE(S_ISREG(st.st_mode), TE_ERR_MALFORMED, "'%s' is not a regular file", shown);
-	TE_ENSURE((size_t)st.st_size <= max, TE_ERR_MALFORMED,
-		  "'%s' is %lld bytes, more than the %zu a key file can be", shown,
-		  (long long)st.st_size, max);
-	TE_GUARD(te_buf_reserve(out, (size_t)st.st_size + 1));
-	for (;;) {
-		ssize_t r = read(fd, out->data + out->len, out->cap - out->len);
-		if (r < 0 && errno == EINTR)
-			continue;
-		TE_ENSURE(r >= 0, TE_ERR_IO, "cannot read '%s': %s", shown, strerror(errno));
-		if (r == 0)
-			break;
-		out->len += (size_t)r;
-		/* A file that grew past what fstat said is refused, not chased. */
-		TE_ENSURE(out->len <= max, TE_ERR_MALFORMED, "'%s' is too large", shown);
-		if (out->len == out->cap)
-			TE_GUARD(te_buf_reserve(out, 1));
-	}
-out:
-	close(fd);
-	return rc;
-}
-
-static te_err mkdir_private(const char *path)
-{
-	struct stat st;
-
-	if (mkdir(path, 0700) != 0 && errno != EEXIST)
-		return io_err("cannot create directory", path);
-	if (lstat(path, &st) != 0)
-		return io_err("cannot stat", path);
-	if (!S_ISDIR(st.st_mode))
-		return te_err_set(TE_ERR_CONFIG, "'%s' is not a directory", path);
-	if (st.st_uid != geteuid())
-		return te_err_set(TE_ERR_PERMISSION,
-				  "key store '%s' belongs to uid %u, not to the running user "
-				  "(uid %u)",
-				  path, (unsigned)st.st_uid, (unsigned)geteuid());
-	/* Others must not list or read key files; refuse rather than guess
-	 * whether someone already had a look. */
-	if (st.st_mode & 0077)
-		return te_err_set(TE_ERR_PERMISSION,
-				  "key store '%s' has mode %03o; it must be 0700 (chmod 700 '%s')",
-				  path, (unsigned)(st.st_mode & 0777), path);
-	return TE_OK;
-}
-
-/* mkdir -p for the parents of the store, so a fresh dev tree just works. */
-static te_err mkdir_parents(const char *path)
-{
-	te_err rc = TE_OK;
-	char *copy = strdup(path);
-
-	TE_ENSURE(copy != NULL, TE_ERR_NO_MEMORY, "out of memory");
-	for (char *p = copy + 1; *p; p++) {
-		if (*p != '/')
-			continue;
-		*p = '\0';
-		TE_ENSURE(mkdir(copy, 0755) == 0 || errno == EEXIST, TE_ERR_IO,
-			  "cannot create directory '%s': %s", copy, strerror(errno));
-		*p = '/';
-	}
-out:
-	free(copy);
-	return rc;
-}
 
 static int lock_ex(struct soft *s)
 {
@@ -314,7 +210,7 @@ static te_err key_load(struct soft *s, const char *name, struct key **out)
 	te_buf_init(&file, 0);
 	te_buf_init(&material, 1);
 	TE_GUARD(key_file_name(name, fname));
-	rc = read_file_at(s->keys_fd, fname, name, TE_KEYFILE_MAX_LEN, &file);
+	rc = te_file_read_at(s->keys_fd, fname, name, TE_KEYFILE_MAX_LEN, &file);
 	if (rc == TE_ERR_NOT_FOUND)
 		rc = te_err_set(TE_ERR_NOT_FOUND, "key '%s' not found in store '%s'", name,
 				s->store);
@@ -399,16 +295,14 @@ static te_err key_store(struct soft *s, const char *name, const te_keyfile_meta 
 			const uint8_t *material, size_t len)
 {
 	te_err rc = TE_OK;
-	char fname[TE_HSM_NAME_MAX + 16], tmp[TE_HSM_NAME_MAX + 16];
+	char fname[TE_HSM_NAME_MAX + 16];
 	uint8_t iv[12];
 	te_buf image;
 	struct stat st;
-	int fd = -1, locked = 0;
+	int locked = 0;
 
 	te_buf_init(&image, 0);
 	TE_GUARD(key_file_name(name, fname));
-	TE_ENSURE(snprintf(tmp, sizeof(tmp), TMP_PREFIX "%s", name) < (int)sizeof(tmp),
-		  TE_ERR_BAD_NAME, "key name too long");
 	TE_GUARD_OSSL(RAND_bytes(iv, sizeof(iv)), "random IV");
 	TE_GUARD(te_keyfile_seal(s->master, name, meta, iv, material, len, &image));
 
@@ -417,26 +311,9 @@ static te_err key_store(struct soft *s, const char *name, const te_keyfile_meta 
 	locked = 1;
 	TE_ENSURE(fstatat(s->keys_fd, fname, &st, AT_SYMLINK_NOFOLLOW) != 0 && errno == ENOENT,
 		  TE_ERR_EXISTS, "key '%s' already exists in store '%s'", name, s->store);
-	/* A temp file left by a writer that was killed is garbage: we hold
-	 * the lock, so nobody else is writing it. */
-	(void)unlinkat(s->keys_fd, tmp, 0);
-	fd = openat(s->keys_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	TE_ENSURE(fd >= 0, TE_ERR_IO, "cannot create temp file for key '%s': %s", name,
-		  strerror(errno));
-	TE_GUARD(write_all(fd, image.data, image.len, name));
-	TE_ENSURE(fsync(fd) == 0, TE_ERR_IO, "cannot sync key '%s': %s", name, strerror(errno));
-	TE_ENSURE(close(fd) == 0, TE_ERR_IO, "cannot close key '%s': %s", name, strerror(errno));
-	fd = -1;
-	TE_ENSURE(renameat(s->keys_fd, tmp, s->keys_fd, fname) == 0, TE_ERR_IO,
-		  "cannot put key '%s' in place: %s", name, strerror(errno));
-	TE_ENSURE(fsync(s->keys_fd) == 0, TE_ERR_IO, "cannot sync key store '%s': %s", s->store,
-		  strerror(errno));
+	TE_GUARD(te_file_write_at(s->keys_fd, fname, image.data, image.len, 0600));
 	generation_bump(s);
 out:
-	if (fd >= 0) {
-		close(fd);
-		(void)unlinkat(s->keys_fd, tmp, 0);
-	}
 	if (locked)
 		unlock_ex(s);
 	te_buf_free(&image);
@@ -617,14 +494,10 @@ static te_err soft_key_delete(void *st, const char *name)
 	TE_ENSURE(lock_ex(s) == 0, TE_ERR_IO, "cannot lock key store '%s': %s", s->store,
 		  strerror(errno));
 	locked = 1;
-	if (unlinkat(s->keys_fd, fname, 0) != 0) {
-		rc = errno == ENOENT ? te_err_set(TE_ERR_NOT_FOUND, "key '%s' not found in store '%s'",
-						  name, s->store)
-				     : io_err("cannot delete key", name);
-		goto out;
-	}
-	TE_ENSURE(fsync(s->keys_fd) == 0, TE_ERR_IO, "cannot sync key store '%s': %s", s->store,
-		  strerror(errno));
+	rc = te_file_remove_at(s->keys_fd, fname);
+	if (rc == TE_ERR_NOT_FOUND)
+		rc = te_err_set(TE_ERR_NOT_FOUND, "key '%s' not found in store '%s'", name, s->store);
+	TE_GUARD(rc);
 	generation_bump(s);
 out:
 	if (locked)
@@ -668,7 +541,7 @@ static te_err key_meta_read(struct soft *s, const char *name, te_keyfile_meta *m
 	te_buf_init(&file, 0);
 	te_buf_init(&material, 1);
 	TE_GUARD(key_file_name(name, fname));
-	TE_GUARD(read_file_at(s->keys_fd, fname, name, TE_KEYFILE_MAX_LEN, &file));
+	TE_GUARD(te_file_read_at(s->keys_fd, fname, name, TE_KEYFILE_MAX_LEN, &file));
 	TE_GUARD(te_keyfile_open(s->master, name, file.data, file.len, meta, &material));
 out:
 	te_buf_free(&file);
@@ -1332,16 +1205,15 @@ static te_err master_create(struct soft *s)
 	size_t image_len = sizeof(key);
 	uint8_t *sealed_key = NULL;
 	te_buf sealed;
-	char *tmp = NULL;
-	int fd = -1, dfd = -1;
-	char *slash;
+	char *dir = NULL, *slash;
+	const char *base;
+	int dfd = -1;
 
 	te_buf_init(&sealed, 0);
 	TE_ENSURE(dir_is_empty_of_keys(s->keys_fd), TE_ERR_NOT_FOUND,
 		  "master key file '%s' is missing but key store '%s' holds keys sealed under it; "
 		  "refusing to make a new one (restore the file or point master_key_file at it)",
 		  s->master_path, s->store);
-	TE_ENSURE(asprintf(&tmp, "%s.tmp", s->master_path) > 0, TE_ERR_NO_MEMORY, "out of memory");
 	if (s->master_tcti != NULL) {
 		/* Sealed to the TPM: the file holds the TPM's blob, never the
 		 * key; master_load unseals it like any later open does. */
@@ -1352,31 +1224,27 @@ static te_err master_create(struct soft *s)
 	} else {
 		TE_GUARD_OSSL(RAND_priv_bytes(key, sizeof(key)), "random master key");
 	}
-	(void)unlink(tmp);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-	TE_ENSURE(fd >= 0, TE_ERR_IO, "cannot create master key '%s': %s", tmp, strerror(errno));
-	TE_GUARD(write_all(fd, image, image_len, tmp));
-	TE_ENSURE(fsync(fd) == 0, TE_ERR_IO, "cannot sync '%s': %s", tmp, strerror(errno));
-	TE_ENSURE(rename(tmp, s->master_path) == 0, TE_ERR_IO, "cannot create master key '%s': %s",
-		  s->master_path, strerror(errno));
-	slash = strrchr(s->master_path, '/');
-	if (slash != NULL) {
+	dir = strdup(s->master_path);
+	TE_ENSURE(dir != NULL, TE_ERR_NO_MEMORY, "out of memory");
+	slash = strrchr(dir, '/');
+	if (slash == NULL) {
+		base = s->master_path;
+		dfd = open(".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	} else {
 		*slash = '\0';
-		dfd = open(slash == s->master_path ? "/" : s->master_path,
-			   O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-		*slash = '/';
-		if (dfd >= 0)
-			(void)fsync(dfd);
+		base = s->master_path + (slash - dir) + 1;
+		dfd = open(slash == dir ? "/" : dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 	}
+	TE_ENSURE(dfd >= 0, TE_ERR_IO, "cannot open the directory of master key '%s': %s",
+		  s->master_path, strerror(errno));
+	TE_GUARD(te_file_write_at(dfd, base, image, image_len, 0600));
 out:
 	te_memzero(key, sizeof(key));
 	te_secure_free(sealed_key);
 	te_buf_free(&sealed);
-	if (fd >= 0)
-		close(fd);
 	if (dfd >= 0)
 		close(dfd);
-	free(tmp);
+	free(dir);
 	return rc;
 }
 
@@ -1534,10 +1402,9 @@ static te_err soft_open(const te_hsm_setting *settings, size_t n, void **state)
 		s->master_path = NULL;
 	TE_ENSURE(s->master_path != NULL, TE_ERR_NO_MEMORY, "out of memory");
 
-	TE_GUARD(mkdir_parents(store));
-	TE_GUARD(mkdir_private(store));
+	TE_GUARD(te_file_private_dir(store));
 	TE_ENSURE(asprintf(&path, "%s/keys", store) > 0, TE_ERR_NO_MEMORY, "out of memory");
-	TE_GUARD(mkdir_private(path));
+	TE_GUARD(te_file_private_dir(path));
 	s->keys_fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	TE_ENSURE(s->keys_fd >= 0, TE_ERR_IO, "cannot open '%s': %s", path, strerror(errno));
 	free(path);
