@@ -43,6 +43,7 @@
 
 #include "common/te_file.h"
 #include "hsm/backend.h"
+#include "hsm/policy.h"
 #include "hsm/keyfile.h"
 #include "hsm/tpm_seal.h"
 
@@ -700,72 +701,6 @@ out:
 
 /* --- operations ------------------------------------------------------------ */
 
-static te_err need_usage(const struct key *k, uint32_t usage, const char *op)
-{
-	char have[32] = "";
-
-	if (k->meta.usage & usage)
-		return TE_OK;
-	if (te_hsm_usage_format(k->meta.usage, have, sizeof(have)) != TE_OK)
-		have[0] = '\0';
-	return te_err_set(TE_ERR_PERMISSION, "key '%s' may not %s (its usage is '%s')", k->name,
-			  op, have[0] ? have : "none");
-}
-
-/* Picks the algorithm for a signing key and checks that it fits the type. */
-static te_err sign_alg_resolve(const struct key *k, te_hsm_alg alg, te_hsm_alg *out)
-{
-	te_hsm_alg def;
-	int ok;
-
-	switch (k->meta.type) {
-	case TE_HSM_KEY_EC_P256:
-	case TE_HSM_KEY_EC_P384:
-		def = k->meta.type == TE_HSM_KEY_EC_P256 ? TE_HSM_ALG_ECDSA_SHA256
-							 : TE_HSM_ALG_ECDSA_SHA384;
-		ok = alg == TE_HSM_ALG_ECDSA_SHA256 || alg == TE_HSM_ALG_ECDSA_SHA384;
-		break;
-	case TE_HSM_KEY_RSA_2048:
-	case TE_HSM_KEY_RSA_3072:
-	case TE_HSM_KEY_RSA_4096:
-		def = TE_HSM_ALG_RSA_PSS_SHA256;
-		ok = alg == TE_HSM_ALG_RSA_PSS_SHA256 || alg == TE_HSM_ALG_RSA_PKCS1_SHA256;
-		break;
-	case TE_HSM_KEY_ED25519:
-		def = TE_HSM_ALG_ED25519;
-		ok = alg == def;
-		break;
-	case TE_HSM_KEY_HMAC_SHA256:
-		def = TE_HSM_ALG_HMAC_SHA256;
-		ok = alg == def;
-		break;
-	default:
-		return te_err_set(TE_ERR_UNSUPPORTED, "key '%s' (%s) cannot sign", k->name,
-				  te_hsm_key_type_name(k->meta.type));
-	}
-	if (alg == TE_HSM_ALG_DEFAULT) {
-		*out = def;
-		return TE_OK;
-	}
-	if (!ok)
-		return te_err_set(TE_ERR_UNSUPPORTED, "algorithm %s does not fit key '%s' (%s)",
-				  te_hsm_alg_name(alg), k->name, te_hsm_key_type_name(k->meta.type));
-	*out = alg;
-	return TE_OK;
-}
-
-static const char *alg_digest(te_hsm_alg alg)
-{
-	switch (alg) {
-	case TE_HSM_ALG_ECDSA_SHA384:
-		return "SHA384";
-	case TE_HSM_ALG_ED25519:
-		return NULL;
-	default:
-		return "SHA256";
-	}
-}
-
 static te_err pss_setup(EVP_PKEY_CTX *pctx, te_hsm_alg alg)
 {
 	te_err rc = TE_OK;
@@ -789,7 +724,7 @@ static te_err pkey_sign_verify(struct key *k, te_hsm_alg alg, uint32_t flags, co
 	te_err rc = TE_OK;
 	EVP_MD_CTX *md = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
-	const char *digest = alg_digest(alg);
+	const char *digest = te_hsm_policy_digest(alg);
 	size_t need = (size_t)EVP_PKEY_get_size(k->pkey);
 	int verifying = vsig != NULL;
 	int r;
@@ -902,8 +837,8 @@ static te_err soft_sign(void *st, const char *name, te_hsm_alg alg, uint32_t fla
 	struct key *k = NULL;
 
 	TE_GUARD(key_get(s, name, &k));
-	TE_GUARD(need_usage(k, TE_HSM_USAGE_SIGN, "sign"));
-	TE_GUARD(sign_alg_resolve(k, alg, &alg));
+	TE_GUARD(te_hsm_policy_usage(k->name, k->meta.usage, TE_HSM_USAGE_SIGN, "sign"));
+	TE_GUARD(te_hsm_policy_sign_alg(k->name, k->meta.type, alg, &alg));
 	if (alg != TE_HSM_ALG_HMAC_SHA256) {
 		TE_GUARD(pkey_sign_verify(k, alg, flags, data, data_len, sig, sig_len, NULL, 0));
 		goto out;
@@ -930,8 +865,8 @@ static te_err soft_verify(void *st, const char *name, te_hsm_alg alg, uint32_t f
 	uint8_t mac[32];
 
 	TE_GUARD(key_get(s, name, &k));
-	TE_GUARD(need_usage(k, TE_HSM_USAGE_SIGN, "verify"));
-	TE_GUARD(sign_alg_resolve(k, alg, &alg));
+	TE_GUARD(te_hsm_policy_usage(k->name, k->meta.usage, TE_HSM_USAGE_SIGN, "verify"));
+	TE_GUARD(te_hsm_policy_sign_alg(k->name, k->meta.type, alg, &alg));
 	if (alg != TE_HSM_ALG_HMAC_SHA256) {
 		TE_GUARD(pkey_sign_verify(k, alg, flags, data, data_len, NULL, NULL,
 					  sig ? sig : (const uint8_t *)"", sig_len));
@@ -946,30 +881,6 @@ out:
 	te_memzero(mac, sizeof(mac));
 	key_put(k);
 	return rc;
-}
-
-static te_err crypt_alg_resolve(const struct key *k, te_hsm_alg alg, te_hsm_alg *out)
-{
-	te_hsm_alg def;
-
-	switch (k->meta.type) {
-	case TE_HSM_KEY_AES_256_GCM:
-		def = TE_HSM_ALG_AES_256_GCM;
-		break;
-	case TE_HSM_KEY_RSA_2048:
-	case TE_HSM_KEY_RSA_3072:
-	case TE_HSM_KEY_RSA_4096:
-		def = TE_HSM_ALG_RSA_OAEP_SHA256;
-		break;
-	default:
-		return te_err_set(TE_ERR_UNSUPPORTED, "key '%s' (%s) cannot encrypt", k->name,
-				  te_hsm_key_type_name(k->meta.type));
-	}
-	if (alg != TE_HSM_ALG_DEFAULT && alg != def)
-		return te_err_set(TE_ERR_UNSUPPORTED, "algorithm %s does not fit key '%s' (%s)",
-				  te_hsm_alg_name(alg), k->name, te_hsm_key_type_name(k->meta.type));
-	*out = def;
-	return TE_OK;
 }
 
 /* AES-256-GCM.  Decryption writes to out only when the tag verifies. */
@@ -1094,8 +1005,9 @@ static te_err soft_crypt(struct soft *s, int enc, const char *name, te_hsm_alg a
 	struct key *k = NULL;
 
 	TE_GUARD(key_get(s, name, &k));
-	TE_GUARD(need_usage(k, TE_HSM_USAGE_ENCRYPT, enc ? "encrypt" : "decrypt"));
-	TE_GUARD(crypt_alg_resolve(k, alg, &alg));
+	TE_GUARD(te_hsm_policy_usage(k->name, k->meta.usage, TE_HSM_USAGE_ENCRYPT,
+				     enc ? "encrypt" : "decrypt"));
+	TE_GUARD(te_hsm_policy_crypt_alg(k->name, k->meta.type, alg, &alg));
 	if (alg == TE_HSM_ALG_AES_256_GCM) {
 		TE_ENSURE(enc || in_len >= TE_HSM_GCM_TAG_LEN, TE_ERR_DECRYPT_FAILED,
 			  "ciphertext of %zu bytes is shorter than the GCM tag", in_len);
@@ -1139,7 +1051,7 @@ static te_err soft_derive(void *st, const char *base, const void *data, size_t d
 		a.exportable = attrs->exportable;
 	}
 	TE_GUARD(key_get(s, base, &k));
-	TE_GUARD(need_usage(k, TE_HSM_USAGE_DERIVE, "derive keys"));
+	TE_GUARD(te_hsm_policy_usage(k->name, k->meta.usage, TE_HSM_USAGE_DERIVE, "derive keys"));
 	TE_ENSURE(k->meta.type == TE_HSM_KEY_HMAC_SHA256, TE_ERR_UNSUPPORTED,
 		  "key '%s' (%s) cannot derive keys; only hmac-sha256 keys can", base,
 		  te_hsm_key_type_name(k->meta.type));

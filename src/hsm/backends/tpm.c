@@ -48,6 +48,7 @@
 
 #include "common/te_file.h"
 #include "hsm/backend.h"
+#include "hsm/policy.h"
 #include "hsm/backends/tpm_blob.h"
 #include "hsm/backends/tpm_conn.h"
 #include "hsm/backends/tpm_err.h"
@@ -1090,56 +1091,6 @@ out:
 
 /* --- sign and verify -------------------------------------------------------------- */
 
-static te_err need_usage(const struct tkey *k, uint32_t usage, const char *op)
-{
-	char have[32] = "";
-
-	if (k->blob.usage & usage)
-		return TE_OK;
-	if (te_hsm_usage_format(k->blob.usage, have, sizeof(have)) != TE_OK)
-		have[0] = '\0';
-	return te_err_set(TE_ERR_PERMISSION, "key '%s' may not %s (its usage is '%s')", k->name,
-			  op, have[0] ? have : "none");
-}
-
-/* Picks the algorithm for a signing key and checks that it fits the type. */
-static te_err sign_alg_resolve(const struct tkey *k, te_hsm_alg alg, te_hsm_alg *out)
-{
-	te_hsm_alg def;
-	int ok;
-
-	switch (k->blob.type) {
-	case TE_HSM_KEY_EC_P256:
-	case TE_HSM_KEY_EC_P384:
-		def = k->blob.type == TE_HSM_KEY_EC_P256 ? TE_HSM_ALG_ECDSA_SHA256
-							 : TE_HSM_ALG_ECDSA_SHA384;
-		ok = alg == TE_HSM_ALG_ECDSA_SHA256 || alg == TE_HSM_ALG_ECDSA_SHA384;
-		break;
-	case TE_HSM_KEY_RSA_2048:
-	case TE_HSM_KEY_RSA_3072:
-	case TE_HSM_KEY_RSA_4096:
-		def = TE_HSM_ALG_RSA_PSS_SHA256;
-		ok = alg == TE_HSM_ALG_RSA_PSS_SHA256 || alg == TE_HSM_ALG_RSA_PKCS1_SHA256;
-		break;
-	case TE_HSM_KEY_HMAC_SHA256:
-		def = TE_HSM_ALG_HMAC_SHA256;
-		ok = alg == def;
-		break;
-	default:
-		return te_err_set(TE_ERR_UNSUPPORTED, "key '%s' (%s) cannot sign", k->name,
-				  te_hsm_key_type_name(k->blob.type));
-	}
-	if (alg == TE_HSM_ALG_DEFAULT) {
-		*out = def;
-		return TE_OK;
-	}
-	if (!ok)
-		return te_err_set(TE_ERR_UNSUPPORTED, "algorithm %s does not fit key '%s' (%s)",
-				  te_hsm_alg_name(alg), k->name, te_hsm_key_type_name(k->blob.type));
-	*out = alg;
-	return TE_OK;
-}
-
 /* The digest to sign: computed here (the TPM's own hashing would cost a
  * round trip per 1 KiB), or given with TE_HSM_SIGN_PREHASHED. */
 static te_err digest_of(te_hsm_alg alg, uint32_t flags, const void *data, size_t len,
@@ -1291,8 +1242,8 @@ static te_err tpm_sign(void *st, const char *name, te_hsm_alg alg, uint32_t flag
 	size_t need;
 
 	TE_GUARD(key_get(t, name, &k));
-	TE_GUARD(need_usage(k, TE_HSM_USAGE_SIGN, "sign"));
-	TE_GUARD(sign_alg_resolve(k, alg, &alg));
+	TE_GUARD(te_hsm_policy_usage(k->name, k->blob.usage, TE_HSM_USAGE_SIGN, "sign"));
+	TE_GUARD(te_hsm_policy_sign_alg(k->name, k->blob.type, alg, &alg));
 	if (alg == TE_HSM_ALG_HMAC_SHA256) {
 		TE_ENSURE(!(flags & TE_HSM_SIGN_PREHASHED), TE_ERR_UNSUPPORTED,
 			  "HMAC has no precomputed-digest form");
@@ -1327,8 +1278,8 @@ static te_err tpm_verify(void *st, const char *name, te_hsm_alg alg, uint32_t fl
 	uint8_t mac[32];
 
 	TE_GUARD(key_get(t, name, &k));
-	TE_GUARD(need_usage(k, TE_HSM_USAGE_SIGN, "verify"));
-	TE_GUARD(sign_alg_resolve(k, alg, &alg));
+	TE_GUARD(te_hsm_policy_usage(k->name, k->blob.usage, TE_HSM_USAGE_SIGN, "verify"));
+	TE_GUARD(te_hsm_policy_sign_alg(k->name, k->blob.type, alg, &alg));
 	if (alg != TE_HSM_ALG_HMAC_SHA256) {
 		TE_GUARD(digest_of(alg, flags, data, data_len, &dg));
 		TE_GUARD(pkey_verify(k, alg, &dg, sig ? sig : (const uint8_t *)"", sig_len));
@@ -1346,30 +1297,6 @@ out:
 }
 
 /* --- encrypt and decrypt ------------------------------------------------------------- */
-
-static te_err crypt_alg_resolve(const struct tkey *k, te_hsm_alg alg, te_hsm_alg *out)
-{
-	te_hsm_alg def;
-
-	switch (k->blob.type) {
-	case TE_HSM_KEY_AES_256_GCM:
-		def = TE_HSM_ALG_AES_256_GCM;
-		break;
-	case TE_HSM_KEY_RSA_2048:
-	case TE_HSM_KEY_RSA_3072:
-	case TE_HSM_KEY_RSA_4096:
-		def = TE_HSM_ALG_RSA_OAEP_SHA256;
-		break;
-	default:
-		return te_err_set(TE_ERR_UNSUPPORTED, "key '%s' (%s) cannot encrypt", k->name,
-				  te_hsm_key_type_name(k->blob.type));
-	}
-	if (alg != TE_HSM_ALG_DEFAULT && alg != def)
-		return te_err_set(TE_ERR_UNSUPPORTED, "algorithm %s does not fit key '%s' (%s)",
-				  te_hsm_alg_name(alg), k->name, te_hsm_key_type_name(k->blob.type));
-	*out = def;
-	return TE_OK;
-}
 
 /* AES-256-GCM with the unsealed key.  Decryption writes to out only when
  * the tag verifies. */
@@ -1561,8 +1488,9 @@ static te_err tpm_crypt(struct tpm *t, int enc, const char *name, te_hsm_alg alg
 	struct tkey *k = NULL;
 
 	TE_GUARD(key_get(t, name, &k));
-	TE_GUARD(need_usage(k, TE_HSM_USAGE_ENCRYPT, enc ? "encrypt" : "decrypt"));
-	TE_GUARD(crypt_alg_resolve(k, alg, &alg));
+	TE_GUARD(te_hsm_policy_usage(k->name, k->blob.usage, TE_HSM_USAGE_ENCRYPT,
+				     enc ? "encrypt" : "decrypt"));
+	TE_GUARD(te_hsm_policy_crypt_alg(k->name, k->blob.type, alg, &alg));
 	if (alg == TE_HSM_ALG_AES_256_GCM) {
 		TE_GUARD(gcm_crypt(t, k, enc, iv, iv_len, aad, aad_len, in, in_len, out, out_len));
 		goto out;
@@ -1615,7 +1543,7 @@ static te_err tpm_derive(void *st, const char *base, const void *data, size_t da
 		exportable = attrs->exportable != 0;
 	}
 	TE_GUARD(key_get(t, base, &k));
-	TE_GUARD(need_usage(k, TE_HSM_USAGE_DERIVE, "derive keys"));
+	TE_GUARD(te_hsm_policy_usage(k->name, k->blob.usage, TE_HSM_USAGE_DERIVE, "derive keys"));
 	TE_ENSURE(k->blob.type == TE_HSM_KEY_HMAC_SHA256, TE_ERR_UNSUPPORTED,
 		  "key '%s' (%s) cannot derive keys; only hmac-sha256 keys can", base,
 		  te_hsm_key_type_name(k->blob.type));
