@@ -16,8 +16,8 @@
 #include "common/te_cursor.h"
 #include "trustedge/te_mem.h"
 
-#define SCHEME "pkcs11:"
-#define SCHEME_LEN 7
+#define SCHEME       "pkcs11:"
+#define SCHEME_LEN   7
 #define NAME_MAX_LEN 32
 
 typedef enum value_kind {
@@ -37,24 +37,26 @@ typedef struct attr_def {
 	size_t max; /* V_TEXT: bytes the field holds before its NUL */
 } attr_def;
 
-#define TEXT(n, bit, field)                                                                \
-	{n, bit, V_TEXT, offsetof(te_p11_uri, field), sizeof(((te_p11_uri *)0)->field) - 1}
+#define TEXT(n, bit, field)                                                                        \
+	{                                                                                          \
+		n, bit, V_TEXT, offsetof(te_p11_uri, field), sizeof(((te_p11_uri *)0)->field) - 1  \
+	}
 
 /* RFC 7512 section 2.3, path attributes. */
 static const attr_def path_attrs[] = {
-	TEXT("token", TE_P11_URI_TOKEN, token),
-	TEXT("manufacturer", TE_P11_URI_MANUFACTURER, manufacturer),
-	TEXT("serial", TE_P11_URI_SERIAL, serial),
-	TEXT("model", TE_P11_URI_MODEL, model),
-	TEXT("library-manufacturer", TE_P11_URI_LIB_MANUFACTURER, lib_manufacturer),
-	TEXT("library-description", TE_P11_URI_LIB_DESCRIPTION, lib_description),
-	{"library-version", TE_P11_URI_LIB_VERSION, V_VERSION, 0, 0},
-	{"object", TE_P11_URI_OBJECT, V_OBJECT, 0, 0},
-	{"type", TE_P11_URI_TYPE, V_TYPE, 0, 0},
-	{"id", TE_P11_URI_ID, V_ID, 0, 0},
-	TEXT("slot-manufacturer", TE_P11_URI_SLOT_MANUFACTURER, slot_manufacturer),
-	TEXT("slot-description", TE_P11_URI_SLOT_DESCRIPTION, slot_description),
-	{"slot-id", TE_P11_URI_SLOT_ID, V_SLOT_ID, 0, 0},
+    TEXT("token", TE_P11_URI_TOKEN, token),
+    TEXT("manufacturer", TE_P11_URI_MANUFACTURER, manufacturer),
+    TEXT("serial", TE_P11_URI_SERIAL, serial),
+    TEXT("model", TE_P11_URI_MODEL, model),
+    TEXT("library-manufacturer", TE_P11_URI_LIB_MANUFACTURER, lib_manufacturer),
+    TEXT("library-description", TE_P11_URI_LIB_DESCRIPTION, lib_description),
+    {"library-version", TE_P11_URI_LIB_VERSION, V_VERSION, 0, 0},
+    {"object", TE_P11_URI_OBJECT, V_OBJECT, 0, 0},
+    {"type", TE_P11_URI_TYPE, V_TYPE, 0, 0},
+    {"id", TE_P11_URI_ID, V_ID, 0, 0},
+    TEXT("slot-manufacturer", TE_P11_URI_SLOT_MANUFACTURER, slot_manufacturer),
+    TEXT("slot-description", TE_P11_URI_SLOT_DESCRIPTION, slot_description),
+    {"slot-id", TE_P11_URI_SLOT_ID, V_SLOT_ID, 0, 0},
 };
 
 #define N_PATH_ATTRS (sizeof(path_attrs) / sizeof(path_attrs[0]))
@@ -64,25 +66,23 @@ static const struct {
 	const char *name;
 	const char *why;
 } query_refused[] = {
-	{"pin-value", "a PIN in a key reference is not accepted; set pin, pin_file or pin_env "
-		      "in the pkcs11 backend settings"},
-	{"pin-source", "the PIN comes from the pkcs11 backend settings (pin, pin_file or "
-		       "pin_env), not from a key reference"},
-	{"module-name", "the PKCS#11 module is the pkcs11 backend's 'module' setting, not part "
-			"of a key reference"},
-	{"module-path", "the PKCS#11 module is the pkcs11 backend's 'module' setting, not part "
-			"of a key reference"},
+    {"pin-value", "a PIN in a key reference is not accepted; set pin, pin_file or pin_env "
+                  "in the pkcs11 backend settings"},
+    {"pin-source", "the PIN comes from the pkcs11 backend settings (pin, pin_file or "
+                   "pin_env), not from a key reference"},
+    {"module-name", "the PKCS#11 module is the pkcs11 backend's 'module' setting, not part "
+                    "of a key reference"},
+    {"module-path", "the PKCS#11 module is the pkcs11 backend's 'module' setting, not part "
+                    "of a key reference"},
 };
 
 static const struct {
 	const char *name;
 	te_p11_uri_type type;
 } type_names[] = {
-	{"public", TE_P11_URI_TYPE_PUBLIC},
-	{"private", TE_P11_URI_TYPE_PRIVATE},
-	{"cert", TE_P11_URI_TYPE_CERT},
-	{"secret-key", TE_P11_URI_TYPE_SECRET_KEY},
-	{"data", TE_P11_URI_TYPE_DATA},
+    {"public", TE_P11_URI_TYPE_PUBLIC}, {"private", TE_P11_URI_TYPE_PRIVATE},
+    {"cert", TE_P11_URI_TYPE_CERT},     {"secret-key", TE_P11_URI_TYPE_SECRET_KEY},
+    {"data", TE_P11_URI_TYPE_DATA},
 };
 
 const char *te_p11_uri_type_name(te_p11_uri_type type)
@@ -151,8 +151,8 @@ static te_err read_name(parser *p, char name[NAME_MAX_LEN + 1])
 	for (;;) {
 		if (te_cursor_remaining(&p->cur) == 0)
 			return te_err_set(TE_ERR_BAD_NAME,
-					  "pkcs11 URI: attribute at offset %zu has no '=value'",
-					  start);
+			                  "pkcs11 URI: attribute at offset %zu has no '=value'",
+			                  start);
 		if (te_cursor_u8(&p->cur, &c) != TE_OK)
 			return TE_ERR_INTERNAL;
 		if (c == '=')
@@ -166,24 +166,27 @@ static te_err read_name(parser *p, char name[NAME_MAX_LEN + 1])
 		if (is_separator(c, p->in_query) || c == '&' || c == ';') {
 			if (n == 0)
 				return te_err_set(TE_ERR_BAD_NAME,
-						  "pkcs11 URI: empty attribute at offset %zu", start);
+				                  "pkcs11 URI: empty attribute at offset %zu",
+				                  start);
 			return te_err_set(TE_ERR_BAD_NAME,
-					  "pkcs11 URI: attribute at offset %zu has no '=value'",
-					  start);
+			                  "pkcs11 URI: attribute at offset %zu has no '=value'",
+			                  start);
 		}
 		if (!is_alpha(c) && !is_digit(c) && c != '-' && c != '_')
-			return te_err_set(TE_ERR_BAD_NAME,
-					  "pkcs11 URI: character 0x%02x at offset %zu is not allowed "
-					  "in an attribute name",
-					  c, pos_of(p) - 1);
+			return te_err_set(
+			    TE_ERR_BAD_NAME,
+			    "pkcs11 URI: character 0x%02x at offset %zu is not allowed "
+			    "in an attribute name",
+			    c, pos_of(p) - 1);
 		if (n == NAME_MAX_LEN)
 			return te_err_set(TE_ERR_BAD_NAME,
-					  "pkcs11 URI: attribute name at offset %zu is too long", start);
+			                  "pkcs11 URI: attribute name at offset %zu is too long",
+			                  start);
 		name[n++] = (char)c;
 	}
 	if (n == 0)
 		return te_err_set(TE_ERR_BAD_NAME, "pkcs11 URI: '=' without a name at offset %zu",
-				  start);
+		                  start);
 	name[n] = '\0';
 	return TE_OK;
 }
@@ -194,7 +197,7 @@ static te_err read_name(parser *p, char name[NAME_MAX_LEN + 1])
  * out; a longer value is refused.
  */
 static te_err read_value(parser *p, const char *name, uint8_t *out, size_t max, size_t *len,
-			 uint8_t *sep)
+                         uint8_t *sep)
 {
 	size_t n = 0, start = pos_of(p);
 	uint8_t c = 0, h1 = 0, h2 = 0;
@@ -210,49 +213,51 @@ static te_err read_value(parser *p, const char *name, uint8_t *out, size_t max, 
 		if (c == '%') {
 			size_t at = pos_of(p) - 1;
 
-			if (te_cursor_remaining(&p->cur) < 2 || te_cursor_u8(&p->cur, &h1) != TE_OK ||
+			if (te_cursor_remaining(&p->cur) < 2 ||
+			    te_cursor_u8(&p->cur, &h1) != TE_OK ||
 			    te_cursor_u8(&p->cur, &h2) != TE_OK || hex_value(h1) < 0 ||
 			    hex_value(h2) < 0)
 				return te_err_set(TE_ERR_BAD_NAME,
-						  "pkcs11 URI: bad percent-encoding at offset %zu "
-						  "(want %% and two hex digits)",
-						  at);
+				                  "pkcs11 URI: bad percent-encoding at offset %zu "
+				                  "(want %% and two hex digits)",
+				                  at);
 			c = (uint8_t)(hex_value(h1) << 4 | hex_value(h2));
 		} else if (!is_value_char(c, p->in_query)) {
-			return te_err_set(TE_ERR_BAD_NAME,
-					  "pkcs11 URI: character 0x%02x at offset %zu is not allowed "
-					  "in a value (percent-encode it)",
-					  c, pos_of(p) - 1);
+			return te_err_set(
+			    TE_ERR_BAD_NAME,
+			    "pkcs11 URI: character 0x%02x at offset %zu is not allowed "
+			    "in a value (percent-encode it)",
+			    c, pos_of(p) - 1);
 		}
 		if (n == max)
 			return te_err_set(TE_ERR_BAD_NAME,
-					  "pkcs11 URI: value of '%s' is longer than %zu bytes", name,
-					  max);
+			                  "pkcs11 URI: value of '%s' is longer than %zu bytes",
+			                  name, max);
 		out[n++] = c;
 	}
 	if (n == 0)
 		return te_err_set(TE_ERR_BAD_NAME,
-				  "pkcs11 URI: attribute '%s' at offset %zu has an empty value", name,
-				  start);
+		                  "pkcs11 URI: attribute '%s' at offset %zu has an empty value",
+		                  name, start);
 	*len = n;
 	return TE_OK;
 }
 
 static te_err parse_decimal(const char *name, const uint8_t *v, size_t len, unsigned long max,
-			    unsigned long *out)
+                            unsigned long *out)
 {
 	unsigned long x = 0;
 
 	if (len == 0 || len > 20)
 		return te_err_set(TE_ERR_BAD_NAME, "pkcs11 URI: '%s' is not a decimal number",
-				  name);
+		                  name);
 	for (size_t i = 0; i < len; i++) {
 		if (!is_digit(v[i]))
 			return te_err_set(TE_ERR_BAD_NAME,
-					  "pkcs11 URI: '%s' is not a decimal number", name);
+			                  "pkcs11 URI: '%s' is not a decimal number", name);
 		if (x > (max - (unsigned long)(v[i] - '0')) / 10)
 			return te_err_set(TE_ERR_BAD_NAME, "pkcs11 URI: '%s' is out of range",
-					  name);
+			                  name);
 		x = x * 10 + (unsigned long)(v[i] - '0');
 	}
 	*out = x;
@@ -268,8 +273,8 @@ static te_err store_version(te_p11_uri *u, const uint8_t *v, size_t len)
 
 	TE_GUARD(parse_decimal("library-version", v, major_len, 255, &major));
 	if (dot != NULL)
-		TE_GUARD(parse_decimal("library-version", dot + 1, len - major_len - 1, 255,
-				       &minor));
+		TE_GUARD(
+		    parse_decimal("library-version", dot + 1, len - major_len - 1, 255, &minor));
 	u->lib_major = (unsigned)major;
 	u->lib_minor = (unsigned)minor;
 out:
@@ -285,8 +290,8 @@ static te_err store_type(te_p11_uri *u, const uint8_t *v, size_t len)
 		}
 	}
 	return te_err_set(TE_ERR_BAD_NAME,
-			  "pkcs11 URI: unknown 'type' (one of public, private, cert, secret-key, "
-			  "data)");
+	                  "pkcs11 URI: unknown 'type' (one of public, private, cert, secret-key, "
+	                  "data)");
 }
 
 static te_err store_text(te_p11_uri *u, const attr_def *a, const uint8_t *v, size_t len)
@@ -295,7 +300,7 @@ static te_err store_text(te_p11_uri *u, const attr_def *a, const uint8_t *v, siz
 
 	if (memchr(v, '\0', len) != NULL)
 		return te_err_set(TE_ERR_BAD_NAME, "pkcs11 URI: '%s' contains a NUL byte (%%00)",
-				  a->name);
+		                  a->name);
 	memcpy(field, v, len);
 	field[len] = '\0';
 	return TE_OK;
@@ -321,7 +326,7 @@ static te_err path_attr_read(parser *p, te_p11_uri *u, const attr_def *a, uint8_
 		break;
 	case V_OBJECT:
 		TE_ENSURE(memchr(buf, '\0', len) == NULL, TE_ERR_BAD_NAME,
-			  "pkcs11 URI: 'object' contains a NUL byte (%%00)");
+		          "pkcs11 URI: 'object' contains a NUL byte (%%00)");
 		memcpy(u->object, buf, len);
 		u->object[len] = '\0';
 		u->object_len = len;
@@ -356,19 +361,19 @@ static te_err path_attr(parser *p, te_p11_uri *u, const char *name, uint8_t *sep
 		if (strcmp(a->name, name) != 0)
 			continue;
 		if (u->present & a->bit)
-			return te_err_set(TE_ERR_BAD_NAME, "pkcs11 URI: attribute '%s' appears twice",
-					  name);
+			return te_err_set(TE_ERR_BAD_NAME,
+			                  "pkcs11 URI: attribute '%s' appears twice", name);
 		u->present |= a->bit;
 		return path_attr_read(p, u, a, sep);
 	}
 	if (strncmp(name, "x-", 2) == 0)
 		return te_err_set(TE_ERR_BAD_NAME,
-				  "pkcs11 URI: vendor attribute '%s' is not supported", name);
+		                  "pkcs11 URI: vendor attribute '%s' is not supported", name);
 	return te_err_set(TE_ERR_BAD_NAME,
-			  "pkcs11 URI: unknown attribute '%s' (known: token, manufacturer, serial, "
-			  "model, library-manufacturer, library-description, library-version, "
-			  "object, type, id, slot-manufacturer, slot-description, slot-id)",
-			  name);
+	                  "pkcs11 URI: unknown attribute '%s' (known: token, manufacturer, serial, "
+	                  "model, library-manufacturer, library-description, library-version, "
+	                  "object, type, id, slot-manufacturer, slot-description, slot-id)",
+	                  name);
 }
 
 /* Query attributes are all refused, each with the reason; the value is
@@ -384,16 +389,17 @@ static te_err query_attr(parser *p, const char *name)
 			continue;
 		if (p->seen_query & (1u << i))
 			return te_err_set(TE_ERR_BAD_NAME,
-					  "pkcs11 URI: attribute '%s' appears twice", name);
+			                  "pkcs11 URI: attribute '%s' appears twice", name);
 		rc = read_value(p, name, buf, sizeof(buf), &len, &sep);
 		te_memzero(buf, sizeof(buf));
 		if (rc != TE_OK)
 			return rc;
 		return te_err_set(TE_ERR_BAD_NAME, "pkcs11 URI: query attribute '%s' refused: %s",
-				  name, query_refused[i].why);
+		                  name, query_refused[i].why);
 	}
 	return te_err_set(TE_ERR_BAD_NAME,
-			  "pkcs11 URI: unknown query attribute '%s' (trustedge accepts none)", name);
+	                  "pkcs11 URI: unknown query attribute '%s' (trustedge accepts none)",
+	                  name);
 }
 
 te_err te_p11_uri_parse(const char *uri, size_t len, te_p11_uri *out)
@@ -408,9 +414,9 @@ te_err te_p11_uri_parse(const char *uri, size_t len, te_p11_uri *out)
 	memset(&p, 0, sizeof(p));
 	TE_ENSURE(uri != NULL, TE_ERR_BAD_NAME, "pkcs11 URI: missing");
 	TE_ENSURE(len <= TE_P11_URI_MAX, TE_ERR_BAD_NAME,
-		  "pkcs11 URI is %zu bytes, longer than the %d allowed", len, TE_P11_URI_MAX);
+	          "pkcs11 URI is %zu bytes, longer than the %d allowed", len, TE_P11_URI_MAX);
 	TE_ENSURE(len >= SCHEME_LEN && strncasecmp(uri, SCHEME, SCHEME_LEN) == 0, TE_ERR_BAD_NAME,
-		  "not a pkcs11 URI (it must start with \"pkcs11:\")");
+	          "not a pkcs11 URI (it must start with \"pkcs11:\")");
 	te_cursor_init(&p.cur, uri + SCHEME_LEN, len - SCHEME_LEN);
 	while (te_cursor_remaining(&p.cur) > 0) {
 		TE_GUARD(read_name(&p, name));
@@ -421,10 +427,10 @@ te_err te_p11_uri_parse(const char *uri, size_t len, te_p11_uri *out)
 		if (sep == '?') {
 			p.in_query = 1;
 			TE_ENSURE(te_cursor_remaining(&p.cur) > 0, TE_ERR_BAD_NAME,
-				  "pkcs11 URI: '?' starts an empty query");
+			          "pkcs11 URI: '?' starts an empty query");
 		} else if (sep != 0) {
 			TE_ENSURE(te_cursor_remaining(&p.cur) > 0, TE_ERR_BAD_NAME,
-				  "pkcs11 URI: '%c' at the end separates nothing", sep);
+			          "pkcs11 URI: '%c' at the end separates nothing", sep);
 		}
 	}
 out:

@@ -23,24 +23,24 @@
 
 #include "trustedge/te_error.h"
 
-#define TE_P11_URI_MAX 1024       /* whole URI, as TE_HSM_REF_MAX */
-#define TE_P11_URI_OBJECT_MAX 256 /* CKA_LABEL bytes */
-#define TE_P11_URI_ID_MAX 256     /* CKA_ID bytes */
+#define TE_P11_URI_MAX        1024 /* whole URI, as TE_HSM_REF_MAX */
+#define TE_P11_URI_OBJECT_MAX 256  /* CKA_LABEL bytes */
+#define TE_P11_URI_ID_MAX     256  /* CKA_ID bytes */
 
 /* Bits of te_p11_uri.present. */
-#define TE_P11_URI_TOKEN (1u << 0)
-#define TE_P11_URI_MANUFACTURER (1u << 1)
-#define TE_P11_URI_SERIAL (1u << 2)
-#define TE_P11_URI_MODEL (1u << 3)
-#define TE_P11_URI_LIB_MANUFACTURER (1u << 4)
-#define TE_P11_URI_LIB_DESCRIPTION (1u << 5)
-#define TE_P11_URI_LIB_VERSION (1u << 6)
-#define TE_P11_URI_OBJECT (1u << 7)
-#define TE_P11_URI_TYPE (1u << 8)
-#define TE_P11_URI_ID (1u << 9)
+#define TE_P11_URI_TOKEN             (1u << 0)
+#define TE_P11_URI_MANUFACTURER      (1u << 1)
+#define TE_P11_URI_SERIAL            (1u << 2)
+#define TE_P11_URI_MODEL             (1u << 3)
+#define TE_P11_URI_LIB_MANUFACTURER  (1u << 4)
+#define TE_P11_URI_LIB_DESCRIPTION   (1u << 5)
+#define TE_P11_URI_LIB_VERSION       (1u << 6)
+#define TE_P11_URI_OBJECT            (1u << 7)
+#define TE_P11_URI_TYPE              (1u << 8)
+#define TE_P11_URI_ID                (1u << 9)
 #define TE_P11_URI_SLOT_MANUFACTURER (1u << 10)
-#define TE_P11_URI_SLOT_DESCRIPTION (1u << 11)
-#define TE_P11_URI_SLOT_ID (1u << 12)
+#define TE_P11_URI_SLOT_DESCRIPTION  (1u << 11)
+#define TE_P11_URI_SLOT_ID           (1u << 12)
 
 typedef enum te_p11_uri_type {
 	TE_P11_URI_TYPE_NONE = 0,

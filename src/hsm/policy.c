@@ -16,6 +16,25 @@ te_err te_hsm_policy_usage(const char *name, uint32_t have, uint32_t need, const
 			  text[0] ? text : "none");
 }
 
+te_err te_hsm_policy_new_usage(te_hsm_key_type type, uint32_t asked, uint32_t *out)
+{
+	uint32_t u = asked ? asked : te_hsm_key_type_default_usage(type);
+
+	if (type == TE_HSM_KEY_AES_256_GCM && (u & ~TE_HSM_USAGE_ENCRYPT))
+		return te_err_set(TE_ERR_INVALID_ARG, "aes-256-gcm keys can only have usage encrypt");
+	if (type == TE_HSM_KEY_HMAC_SHA256 && (u & TE_HSM_USAGE_ENCRYPT))
+		return te_err_set(TE_ERR_INVALID_ARG, "hmac-sha256 keys cannot have usage encrypt");
+	if (!te_hsm_key_type_is_secret(type) && (u & TE_HSM_USAGE_DERIVE))
+		return te_err_set(TE_ERR_INVALID_ARG, "only hmac-sha256 keys can have usage derive");
+	if ((type == TE_HSM_KEY_EC_P256 || type == TE_HSM_KEY_EC_P384 ||
+	     type == TE_HSM_KEY_ED25519) &&
+	    (u & TE_HSM_USAGE_ENCRYPT))
+		return te_err_set(TE_ERR_INVALID_ARG, "%s keys cannot have usage encrypt",
+				  te_hsm_key_type_name(type));
+	*out = u;
+	return TE_OK;
+}
+
 static te_err alg_misfit(const char *name, te_hsm_key_type type, te_hsm_alg alg)
 {
 	return te_err_set(TE_ERR_UNSUPPORTED, "algorithm %s does not fit key '%s' (%s)",

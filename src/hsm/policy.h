@@ -14,6 +14,12 @@
 te_err te_hsm_policy_usage(const char *name, uint32_t have, uint32_t need,
 			   const char *what) TE_MUST_CHECK;
 
+/* The usage a new key of type gets from `asked` (0: the type's default);
+ * usages the type cannot do are refused, so a key's recorded usage always
+ * means something. */
+te_err te_hsm_policy_new_usage(te_hsm_key_type type, uint32_t asked,
+			       uint32_t *out) TE_MUST_CHECK;
+
 /* The signature algorithm for alg (TE_HSM_ALG_DEFAULT: the type's
  * natural one) with a key of type; TE_ERR_UNSUPPORTED when it does not
  * fit, naming the key. */

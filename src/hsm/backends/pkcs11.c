@@ -41,19 +41,20 @@
 #include "hsm/backends/pkcs11_key.h"
 #include "hsm/keyfile.h"
 #include "hsm/pkcs11_uri.h"
+#include "hsm/policy.h"
 
-#define CACHE_MAX 1024u
-#define ID_LEN 16                 /* CKA_ID of keys trustedge makes */
-#define LABEL_MAX TE_P11_URI_OBJECT_MAX
-#define IDENT_MAX TE_P11_URI_ID_MAX
-#define RECHECK_NS 1000000000ull  /* a cached handle older than this is re-checked */
-#define FIND_BATCH 64
+#define CACHE_MAX    1024u
+#define ID_LEN       16 /* CKA_ID of keys trustedge makes */
+#define LABEL_MAX    TE_P11_URI_OBJECT_MAX
+#define IDENT_MAX    TE_P11_URI_ID_MAX
+#define RECHECK_NS   1000000000ull /* a cached handle older than this is re-checked */
+#define FIND_BATCH   64
 #define RANDOM_CHUNK 65536
-#define SECRET_LEN 32
+#define SECRET_LEN   32
 #define HMAC_MIN_KEY 32 /* SoftHSM2 refuses shorter HMAC-SHA256 keys */
 
-static const char *const pkcs11_settings[] = {"module", "token",    "serial", "slot",
-					      "pin",    "pin_file", "pin_env", NULL};
+static const char *const pkcs11_settings[] = {"module", "token",    "serial",  "slot",
+                                              "pin",    "pin_file", "pin_env", NULL};
 
 static CK_BBOOL ck_true = CK_TRUE;
 static CK_BBOOL ck_false = CK_FALSE;
@@ -101,17 +102,18 @@ typedef struct p11_op {
 	p11_key k;
 } p11_op;
 
+/* Coarse is enough for a once-a-second check and is cheaper per call. */
 static uint64_t now_ns(void)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
+	clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 /* Records a PKCS#11 failure for the retry logic and sets the message. */
 static te_err ck(p11_op *op, CK_RV rv, CK_MECHANISM_TYPE mech, const char *fmt, ...)
-	TE_PRINTF(4, 5);
+    TE_PRINTF(4, 5);
 
 static te_err ck(p11_op *op, CK_RV rv, CK_MECHANISM_TYPE mech, const char *fmt, ...)
 {
@@ -196,7 +198,7 @@ static void cache_forget(te_p11 *p, const char *ref)
 /* Remembers a resolved key; gen is the generation read before resolving,
  * so a delete that raced with the lookup keeps the stale result out. */
 static void cache_store(te_p11 *p, const char *ref, const p11_key *k, const p11_ident *id,
-			unsigned long gen)
+                        unsigned long gen)
 {
 	te_p11_entry *e;
 
@@ -253,7 +255,7 @@ static te_err login_if_needed(p11_op *op, int *did)
 
 /* Up to max handles of objects matching tmpl; *count is how many. */
 static te_err find_raw(p11_op *op, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out,
-		       CK_ULONG max, CK_ULONG *count)
+                       CK_ULONG max, CK_ULONG *count)
 {
 	const CK_FUNCTION_LIST *f = op->p->f;
 	CK_RV rv = f->C_FindObjectsInit(op->s, tmpl, n);
@@ -265,8 +267,8 @@ static te_err find_raw(p11_op *op, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HAN
 	return ck(op, rv, TE_P11_NO_MECH, "cannot search token '%s'", op->p->label);
 }
 
-static te_err find(p11_op *op, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out,
-		   CK_ULONG max, CK_ULONG *count)
+static te_err find(p11_op *op, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE *out, CK_ULONG max,
+                   CK_ULONG *count)
 {
 	te_err rc = find_raw(op, tmpl, n, out, max, count);
 	int relogged = 0;
@@ -280,7 +282,7 @@ static te_err find(p11_op *op, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE 
 
 /* Every object matching tmpl, in a malloc'd array. */
 static te_err find_all(p11_op *op, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HANDLE **out,
-		       size_t *count)
+                       size_t *count)
 {
 	te_err rc = TE_OK;
 	const CK_FUNCTION_LIST *f = op->p->f;
@@ -308,8 +310,8 @@ static te_err find_all(p11_op *op, CK_ATTRIBUTE *tmpl, CK_ULONG n, CK_OBJECT_HAN
 		rv = f->C_FindObjects(op->s, list + got, (CK_ULONG)(cap - got), &batch);
 		if (rv != CKR_OK) {
 			(void)f->C_FindObjectsFinal(op->s);
-			TE_GUARD(ck(op, rv, TE_P11_NO_MECH, "cannot search token '%s'",
-				    op->p->label));
+			TE_GUARD(
+			    ck(op, rv, TE_P11_NO_MECH, "cannot search token '%s'", op->p->label));
 		}
 		if (batch == 0)
 			break;
@@ -340,22 +342,22 @@ static te_err ident_read(p11_op *op, CK_OBJECT_HANDLE h, p11_ident *id)
 	/* A missing label or id reads as empty. */
 	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID)
 		return ck(op, rv, TE_P11_NO_MECH, "cannot read a key's label on token '%s'",
-			  op->p->label);
+		          op->p->label);
 	if (t[0].ulValueLen == CK_UNAVAILABLE_INFORMATION)
 		t[0].ulValueLen = 0;
 	if (t[1].ulValueLen == CK_UNAVAILABLE_INFORMATION)
 		t[1].ulValueLen = 0;
 	if (t[0].ulValueLen > LABEL_MAX || t[1].ulValueLen > IDENT_MAX)
 		return te_err_set(TE_ERR_UNSUPPORTED,
-				  "a key on token '%s' has a label or id longer than trustedge "
-				  "handles (%d bytes)",
-				  op->p->label, LABEL_MAX);
+		                  "a key on token '%s' has a label or id longer than trustedge "
+		                  "handles (%d bytes)",
+		                  op->p->label, LABEL_MAX);
 	t[0].pValue = id->label;
 	t[1].pValue = id->id;
 	rv = op->p->f->C_GetAttributeValue(op->s, h, t, 2);
 	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID)
 		return ck(op, rv, TE_P11_NO_MECH, "cannot read a key's label on token '%s'",
-			  op->p->label);
+		          op->p->label);
 	id->label_len = t[0].ulValueLen == CK_UNAVAILABLE_INFORMATION ? 0 : t[0].ulValueLen;
 	id->id_len = t[1].ulValueLen == CK_UNAVAILABLE_INFORMATION ? 0 : t[1].ulValueLen;
 	return TE_OK;
@@ -473,8 +475,8 @@ static te_err key_read(p11_op *op, CK_OBJECT_HANDLE priv, p11_key *k)
 	attr(t, &n, CKA_CLASS, &k->cls, sizeof(k->cls));
 	attr(t, &n, CKA_KEY_TYPE, &k->ck_type, sizeof(k->ck_type));
 	rv = op->p->f->C_GetAttributeValue(op->s, priv, t, n);
-	TE_GUARD(ck(op, rv, TE_P11_NO_MECH, "cannot read a key's type on token '%s'",
-		    op->p->label));
+	TE_GUARD(
+	    ck(op, rv, TE_P11_NO_MECH, "cannot read a key's type on token '%s'", op->p->label));
 	TE_GUARD(type_read(op, k));
 	n = 0;
 	attr(t, &n, CKA_SIGN, &sign, 1);
@@ -490,10 +492,10 @@ static te_err key_read(p11_op *op, CK_OBJECT_HANDLE priv, p11_key *k)
 	rv = op->p->f->C_GetAttributeValue(op->s, priv, t, n);
 	if (rv != CKR_OK && rv != CKR_ATTRIBUTE_TYPE_INVALID && rv != CKR_ATTRIBUTE_SENSITIVE)
 		TE_GUARD(ck(op, rv, TE_P11_NO_MECH, "cannot read a key's attributes on token '%s'",
-			    op->p->label));
-	k->usage = usage_of(k, is_true(&t[0]), k->cls == CKO_SECRET_KEY && is_true(&t[5]),
-			    k->cls == CKO_SECRET_KEY && is_true(&t[6]), is_true(&t[1]),
-			    is_true(&t[2]));
+		            op->p->label));
+	k->usage =
+	    usage_of(k, is_true(&t[0]), k->cls == CKO_SECRET_KEY && is_true(&t[5]),
+	             k->cls == CKO_SECRET_KEY && is_true(&t[6]), is_true(&t[1]), is_true(&t[2]));
 	k->exportable = is_true(&t[4]) && t[3].ulValueLen == 1 && !sens;
 	if (k->type == TE_HSM_KEY_NONE)
 		k->usage = 0;
@@ -540,20 +542,19 @@ static te_err uri_token_check(const te_p11 *p, const te_p11_uri *u, const char *
 		const char *what;
 		size_t uri_off, ctx_off;
 	} fields[] = {
-		{TE_P11_URI_TOKEN, "token", offsetof(te_p11_uri, token), offsetof(te_p11, label)},
-		{TE_P11_URI_MANUFACTURER, "manufacturer", offsetof(te_p11_uri, manufacturer),
-		 offsetof(te_p11, manufacturer)},
-		{TE_P11_URI_SERIAL, "serial", offsetof(te_p11_uri, serial),
-		 offsetof(te_p11, serial)},
-		{TE_P11_URI_MODEL, "model", offsetof(te_p11_uri, model), offsetof(te_p11, model)},
-		{TE_P11_URI_LIB_MANUFACTURER, "library-manufacturer",
-		 offsetof(te_p11_uri, lib_manufacturer), offsetof(te_p11, lib_manufacturer)},
-		{TE_P11_URI_LIB_DESCRIPTION, "library-description",
-		 offsetof(te_p11_uri, lib_description), offsetof(te_p11, lib_description)},
-		{TE_P11_URI_SLOT_MANUFACTURER, "slot-manufacturer",
-		 offsetof(te_p11_uri, slot_manufacturer), offsetof(te_p11, slot_manufacturer)},
-		{TE_P11_URI_SLOT_DESCRIPTION, "slot-description",
-		 offsetof(te_p11_uri, slot_description), offsetof(te_p11, slot_description)},
+	    {TE_P11_URI_TOKEN, "token", offsetof(te_p11_uri, token), offsetof(te_p11, label)},
+	    {TE_P11_URI_MANUFACTURER, "manufacturer", offsetof(te_p11_uri, manufacturer),
+	     offsetof(te_p11, manufacturer)},
+	    {TE_P11_URI_SERIAL, "serial", offsetof(te_p11_uri, serial), offsetof(te_p11, serial)},
+	    {TE_P11_URI_MODEL, "model", offsetof(te_p11_uri, model), offsetof(te_p11, model)},
+	    {TE_P11_URI_LIB_MANUFACTURER, "library-manufacturer",
+	     offsetof(te_p11_uri, lib_manufacturer), offsetof(te_p11, lib_manufacturer)},
+	    {TE_P11_URI_LIB_DESCRIPTION, "library-description",
+	     offsetof(te_p11_uri, lib_description), offsetof(te_p11, lib_description)},
+	    {TE_P11_URI_SLOT_MANUFACTURER, "slot-manufacturer",
+	     offsetof(te_p11_uri, slot_manufacturer), offsetof(te_p11, slot_manufacturer)},
+	    {TE_P11_URI_SLOT_DESCRIPTION, "slot-description",
+	     offsetof(te_p11_uri, slot_description), offsetof(te_p11, slot_description)},
 	};
 
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
@@ -562,28 +563,29 @@ static te_err uri_token_check(const te_p11 *p, const te_p11_uri *u, const char *
 
 		if ((u->present & fields[i].bit) && strcmp(want, have) != 0)
 			return te_err_set(TE_ERR_NOT_FOUND,
-					  "%s: its %s is '%s', but this pkcs11 backend uses token "
-					  "'%s' (%s '%s'); set the backend's token/serial/slot to "
-					  "use another token",
-					  ref, fields[i].what, want, p->label, fields[i].what, have);
+			                  "%s: its %s is '%s', but this pkcs11 backend uses token "
+			                  "'%s' (%s '%s'); set the backend's token/serial/slot to "
+			                  "use another token",
+			                  ref, fields[i].what, want, p->label, fields[i].what,
+			                  have);
 	}
 	if ((u->present & TE_P11_URI_SLOT_ID) && u->slot_id != p->slot)
 		return te_err_set(TE_ERR_NOT_FOUND,
-				  "%s: it names slot %lu, but this pkcs11 backend uses slot %lu", ref,
-				  u->slot_id, p->slot);
+		                  "%s: it names slot %lu, but this pkcs11 backend uses slot %lu",
+		                  ref, u->slot_id, p->slot);
 	if ((u->present & TE_P11_URI_LIB_VERSION) &&
 	    (u->lib_major != p->lib_major || u->lib_minor != p->lib_minor))
 		return te_err_set(TE_ERR_NOT_FOUND,
-				  "%s: it names library version %u.%u, but the module is %u.%u", ref,
-				  u->lib_major, u->lib_minor, p->lib_major, p->lib_minor);
+		                  "%s: it names library version %u.%u, but the module is %u.%u",
+		                  ref, u->lib_major, u->lib_minor, p->lib_major, p->lib_minor);
 	return TE_OK;
 }
 
 /* The key objects a label and/or id names: private and secret keys, or
  * one class when the URI gives a type.  At most two are reported. */
 static te_err candidates(p11_op *op, const uint8_t *label, size_t label_len, const uint8_t *id,
-			 size_t id_len, int only_private, int only_secret, CK_OBJECT_HANDLE out[2],
-			 CK_ULONG *count)
+                         size_t id_len, int only_private, int only_secret, CK_OBJECT_HANDLE out[2],
+                         CK_ULONG *count)
 {
 	te_err rc = TE_OK;
 	static const CK_OBJECT_CLASS classes[2] = {CKO_PRIVATE_KEY, CKO_SECRET_KEY};
@@ -610,15 +612,15 @@ out:
 }
 
 static te_err resolve_pick(p11_op *op, const char *ref, const CK_OBJECT_HANDLE *h, CK_ULONG n,
-			   p11_key *k, p11_ident *id)
+                           p11_key *k, p11_ident *id)
 {
 	te_err rc = TE_OK;
 
 	TE_ENSURE(n > 0, TE_ERR_NOT_FOUND, "key '%s' not found on token '%s'", ref, op->p->label);
 	TE_ENSURE(n == 1, TE_ERR_INVALID_ARG,
-		  "key '%s' is ambiguous on token '%s': more than one key object matches (name "
-		  "the one to use by a pkcs11: URI with id=...)",
-		  ref, op->p->label);
+	          "key '%s' is ambiguous on token '%s': more than one key object matches (name "
+	          "the one to use by a pkcs11: URI with id=...)",
+	          ref, op->p->label);
 	TE_GUARD(key_read(op, h[0], k));
 	TE_GUARD(ident_read(op, h[0], id));
 	TE_GUARD(pub_find(op, k, id));
@@ -637,17 +639,17 @@ static te_err resolve_uri(p11_op *op, const char *ref, p11_key *k, p11_ident *id
 	TE_GUARD(te_p11_uri_parse(ref, strlen(ref), u));
 	TE_GUARD(uri_token_check(op->p, u, ref));
 	TE_ENSURE(u->type == TE_P11_URI_TYPE_NONE || u->type == TE_P11_URI_TYPE_PRIVATE ||
-			  u->type == TE_P11_URI_TYPE_SECRET_KEY,
-		  TE_ERR_UNSUPPORTED,
-		  "%s: type=%s names no key trustedge can use; name the private or secret key "
-		  "(type=private or type=secret-key)",
-		  ref, te_p11_uri_type_name(u->type));
+	              u->type == TE_P11_URI_TYPE_SECRET_KEY,
+	          TE_ERR_UNSUPPORTED,
+	          "%s: type=%s names no key trustedge can use; name the private or secret key "
+	          "(type=private or type=secret-key)",
+	          ref, te_p11_uri_type_name(u->type));
 	TE_ENSURE(u->present & (TE_P11_URI_OBJECT | TE_P11_URI_ID), TE_ERR_BAD_NAME,
-		  "%s names no key: give object= (the label) or id=", ref);
+	          "%s names no key: give object= (the label) or id=", ref);
 	TE_GUARD(candidates(op, (u->present & TE_P11_URI_OBJECT) ? (uint8_t *)u->object : NULL,
-			    u->object_len, (u->present & TE_P11_URI_ID) ? u->id : NULL, u->id_len,
-			    u->type == TE_P11_URI_TYPE_PRIVATE,
-			    u->type == TE_P11_URI_TYPE_SECRET_KEY, h, &n));
+	                    u->object_len, (u->present & TE_P11_URI_ID) ? u->id : NULL, u->id_len,
+	                    u->type == TE_P11_URI_TYPE_PRIVATE,
+	                    u->type == TE_P11_URI_TYPE_SECRET_KEY, h, &n));
 	TE_GUARD(resolve_pick(op, ref, h, n, k, id));
 out:
 	free(u);
@@ -775,13 +777,13 @@ static te_err key_pub(p11_op *op, EVP_PKEY **out)
 	pthread_mutex_unlock(&p->mu);
 
 	TE_ENSURE(k->cls == CKO_PRIVATE_KEY, TE_ERR_UNSUPPORTED,
-		  "key '%s' is a %s secret key and has no public part", op->ref,
-		  te_hsm_key_type_name(k->type));
+	          "key '%s' is a %s secret key and has no public part", op->ref,
+	          te_hsm_key_type_name(k->type));
 	if (te_p11_ec_field_len(k->type) != 0) {
 		TE_ENSURE(k->pub != CK_INVALID_HANDLE, TE_ERR_UNSUPPORTED,
-			  "key '%s': token '%s' holds no public key object for it (one with the "
-			  "same label and CKA_ID), so its public key cannot be read",
-			  op->ref, p->label);
+		          "key '%s': token '%s' holds no public key object for it (one with the "
+		          "same label and CKA_ID), so its public key cannot be read",
+		          op->ref, p->label);
 		t[0].type = CKA_EC_POINT;
 	} else {
 		t[0].type = CKA_MODULUS;
@@ -790,7 +792,7 @@ static te_err key_pub(p11_op *op, EVP_PKEY **out)
 	rv = p->f->C_GetAttributeValue(op->s, h, t, t[1].type ? 2 : 1);
 	TE_GUARD(ck(op, rv, TE_P11_NO_MECH, "cannot read the public key of '%s'", op->ref));
 	TE_ENSURE(t[0].ulValueLen <= 2048 && t[1].ulValueLen <= 2048, TE_ERR_MALFORMED,
-		  "public key of '%s' on token '%s' is too large", op->ref, p->label);
+	          "public key of '%s' on token '%s' is too large", op->ref, p->label);
 	buf = malloc(t[0].ulValueLen + t[1].ulValueLen + 1);
 	TE_GUARD_PTR(buf, TE_ERR_NO_MEMORY, "out of memory");
 	t[0].pValue = buf;
@@ -798,8 +800,8 @@ static te_err key_pub(p11_op *op, EVP_PKEY **out)
 	rv = p->f->C_GetAttributeValue(op->s, h, t, t[1].type ? 2 : 1);
 	TE_GUARD(ck(op, rv, TE_P11_NO_MECH, "cannot read the public key of '%s'", op->ref));
 	if (t[1].type)
-		TE_GUARD(te_p11_pub_from_rsa(buf, t[0].ulValueLen, t[1].pValue, t[1].ulValueLen,
-					     &pkey));
+		TE_GUARD(
+		    te_p11_pub_from_rsa(buf, t[0].ulValueLen, t[1].pValue, t[1].ulValueLen, &pkey));
 	else
 		TE_GUARD(te_p11_pub_from_point(k->type, buf, t[0].ulValueLen, &pkey));
 
@@ -828,63 +830,97 @@ typedef te_err (*p11_body)(p11_op *op, void *arg);
  * handle (CKR_OBJECT_HANDLE_INVALID, CKR_KEY_HANDLE_INVALID: find the key
  * again).  Bodies are written so a retry after such a failure is safe.
  */
-static te_err run(te_p11 *p, const char *ref, p11_body body, void *arg)
+/* What to do after an attempt failed. */
+typedef enum after {
+	AFTER_RETURN,
+	AFTER_RETRY,
+} after;
+
+/* Puts op's session back or away, and says whether to try again. */
+static after attempt_done(p11_op *op, te_err *rc, int *retry_session, int *retry_login,
+                          int *retry_handle)
+{
+	te_p11 *p = op->p;
+	te_err lrc;
+
+	if (*rc == TE_OK || op->rv == CKR_OK) {
+		te_p11_sess_put(p, op->s);
+		return AFTER_RETURN;
+	}
+	switch (op->rv) {
+	case CKR_SESSION_HANDLE_INVALID:
+	case CKR_SESSION_CLOSED:
+		te_p11_sess_drop(p, op->s, 1);
+		return (*retry_session)-- > 0 ? AFTER_RETRY : AFTER_RETURN;
+	case CKR_USER_NOT_LOGGED_IN:
+		lrc = te_p11_login(p, op->s);
+		te_p11_sess_put(p, op->s);
+		if (lrc != TE_OK) {
+			*rc = lrc;
+			return AFTER_RETURN;
+		}
+		return (*retry_login)-- > 0 ? AFTER_RETRY : AFTER_RETURN;
+	case CKR_OBJECT_HANDLE_INVALID:
+	case CKR_KEY_HANDLE_INVALID:
+		te_p11_sess_put(p, op->s);
+		if (op->ref == NULL)
+			return AFTER_RETURN;
+		cache_forget(p, op->ref);
+		if ((*retry_handle)-- > 0)
+			return AFTER_RETRY;
+		*rc = te_err_set(TE_ERR_NOT_FOUND, "key '%s' not found on token '%s'", op->ref,
+		                 p->label);
+		return AFTER_RETURN;
+	case CKR_OPERATION_ACTIVE:
+	case CKR_BUFFER_TOO_SMALL:
+		/* An operation may still be active on it: do not reuse. */
+		te_p11_sess_drop(p, op->s, 0);
+		return AFTER_RETURN;
+	default:
+		te_p11_sess_put(p, op->s);
+		return AFTER_RETURN;
+	}
+}
+
+static te_err run_as(te_p11 *p, int exclusive, const char *ref, p11_body body, void *arg)
 {
 	int retry_session = 1, retry_login = 1, retry_handle = 1;
 
 	for (;;) {
 		p11_op op;
-		te_err rc, lrc;
+		te_err rc;
+		after next;
 
 		memset(&op, 0, sizeof(op));
 		op.p = p;
 		op.ref = ref;
+		te_p11_lock(p, exclusive);
 		rc = te_p11_sess_get(p, &op.s);
-		if (rc != TE_OK)
+		if (rc != TE_OK) {
+			te_p11_unlock(p);
 			return rc;
+		}
 		if (ref != NULL)
 			rc = key_get(&op);
 		if (rc == TE_OK)
 			rc = body(&op, arg);
-		if (rc == TE_OK || op.rv == CKR_OK) {
-			te_p11_sess_put(p, op.s);
+		next = attempt_done(&op, &rc, &retry_session, &retry_login, &retry_handle);
+		te_p11_unlock(p);
+		if (next == AFTER_RETURN)
 			return rc;
-		}
-		switch (op.rv) {
-		case CKR_SESSION_HANDLE_INVALID:
-		case CKR_SESSION_CLOSED:
-			te_p11_sess_drop(p, op.s, 1);
-			if (retry_session-- > 0)
-				continue;
-			return rc;
-		case CKR_USER_NOT_LOGGED_IN:
-			lrc = te_p11_login(p, op.s);
-			te_p11_sess_put(p, op.s);
-			if (lrc != TE_OK)
-				return lrc;
-			if (retry_login-- > 0)
-				continue;
-			return rc;
-		case CKR_OBJECT_HANDLE_INVALID:
-		case CKR_KEY_HANDLE_INVALID:
-			te_p11_sess_put(p, op.s);
-			if (ref == NULL)
-				return rc;
-			cache_forget(p, ref);
-			if (retry_handle-- > 0)
-				continue;
-			return te_err_set(TE_ERR_NOT_FOUND, "key '%s' not found on token '%s'",
-					  ref, p->label);
-		case CKR_OPERATION_ACTIVE:
-		case CKR_BUFFER_TOO_SMALL:
-			/* An operation may still be active on it: do not reuse. */
-			te_p11_sess_drop(p, op.s, 0);
-			return rc;
-		default:
-			te_p11_sess_put(p, op.s);
-			return rc;
-		}
 	}
+}
+
+/* An operation that only uses objects. */
+static te_err run(te_p11 *p, const char *ref, p11_body body, void *arg)
+{
+	return run_as(p, 0, ref, body, arg);
+}
+
+/* An operation that creates or destroys objects (see te_p11_lock). */
+static te_err run_excl(te_p11 *p, const char *ref, p11_body body, void *arg)
+{
+	return run_as(p, 1, ref, body, arg);
 }
 
 /* --- policy: usage and algorithms --------------------------------------------------- */
@@ -894,113 +930,17 @@ static te_err need_type(const p11_op *op)
 	if (op->k.type != TE_HSM_KEY_NONE)
 		return TE_OK;
 	return te_err_set(TE_ERR_UNSUPPORTED,
-			  "key '%s' on token '%s' is of a kind trustedge does not use (CKK 0x%lx; "
-			  "supported: ec-p256, ec-p384, rsa-2048/3072/4096, ed25519, hmac-sha256, "
-			  "aes-256-gcm)",
-			  op->ref, op->p->label, op->k.ck_type);
+	                  "key '%s' on token '%s' is of a kind trustedge does not use (CKK 0x%lx; "
+	                  "supported: ec-p256, ec-p384, rsa-2048/3072/4096, ed25519, hmac-sha256, "
+	                  "aes-256-gcm)",
+	                  op->ref, op->p->label, op->k.ck_type);
 }
 
-static te_err need_usage(const p11_op *op, uint32_t usage, const char *what)
-{
-	char have[32] = "";
-
-	if (op->k.usage & usage)
-		return TE_OK;
-	if (te_hsm_usage_format(op->k.usage, have, sizeof(have)) != TE_OK)
-		have[0] = '\0';
-	return te_err_set(TE_ERR_PERMISSION, "key '%s' may not %s (its usage is '%s')", op->ref,
-			  what, have[0] ? have : "none");
-}
-
-static te_err sign_alg_resolve(const p11_op *op, te_hsm_alg alg, te_hsm_alg *out)
-{
-	te_hsm_alg def;
-	int ok;
-
-	switch (op->k.type) {
-	case TE_HSM_KEY_EC_P256:
-	case TE_HSM_KEY_EC_P384:
-		def = op->k.type == TE_HSM_KEY_EC_P256 ? TE_HSM_ALG_ECDSA_SHA256
-						       : TE_HSM_ALG_ECDSA_SHA384;
-		ok = alg == TE_HSM_ALG_ECDSA_SHA256 || alg == TE_HSM_ALG_ECDSA_SHA384;
-		break;
-	case TE_HSM_KEY_RSA_2048:
-	case TE_HSM_KEY_RSA_3072:
-	case TE_HSM_KEY_RSA_4096:
-		def = TE_HSM_ALG_RSA_PSS_SHA256;
-		ok = alg == TE_HSM_ALG_RSA_PSS_SHA256 || alg == TE_HSM_ALG_RSA_PKCS1_SHA256;
-		break;
-	case TE_HSM_KEY_ED25519:
-		def = TE_HSM_ALG_ED25519;
-		ok = alg == def;
-		break;
-	case TE_HSM_KEY_HMAC_SHA256:
-		def = TE_HSM_ALG_HMAC_SHA256;
-		ok = alg == def;
-		break;
-	default:
-		return te_err_set(TE_ERR_UNSUPPORTED, "key '%s' (%s) cannot sign", op->ref,
-				  te_hsm_key_type_name(op->k.type));
-	}
-	if (alg == TE_HSM_ALG_DEFAULT) {
-		*out = def;
-		return TE_OK;
-	}
-	if (!ok)
-		return te_err_set(TE_ERR_UNSUPPORTED, "algorithm %s does not fit key '%s' (%s)",
-				  te_hsm_alg_name(alg) ? te_hsm_alg_name(alg) : "?", op->ref,
-				  te_hsm_key_type_name(op->k.type));
-	*out = alg;
-	return TE_OK;
-}
-
-static te_err crypt_alg_resolve(const p11_op *op, te_hsm_alg alg, te_hsm_alg *out)
-{
-	te_hsm_alg def;
-
-	switch (op->k.type) {
-	case TE_HSM_KEY_AES_256_GCM:
-		def = TE_HSM_ALG_AES_256_GCM;
-		break;
-	case TE_HSM_KEY_RSA_2048:
-	case TE_HSM_KEY_RSA_3072:
-	case TE_HSM_KEY_RSA_4096:
-		def = TE_HSM_ALG_RSA_OAEP_SHA256;
-		break;
-	default:
-		return te_err_set(TE_ERR_UNSUPPORTED, "key '%s' (%s) cannot encrypt", op->ref,
-				  te_hsm_key_type_name(op->k.type));
-	}
-	if (alg != TE_HSM_ALG_DEFAULT && alg != def)
-		return te_err_set(TE_ERR_UNSUPPORTED, "algorithm %s does not fit key '%s' (%s)",
-				  te_hsm_alg_name(alg) ? te_hsm_alg_name(alg) : "?", op->ref,
-				  te_hsm_key_type_name(op->k.type));
-	*out = def;
-	return TE_OK;
-}
-
-/* The usage a new key gets; combinations its type cannot do are refused,
- * so a key's recorded usage always means something (as in the soft
- * backend). */
+/* The usage a new key gets (see te_hsm_policy_new_usage). */
 static te_err usage_for(const te_hsm_key_attrs *attrs, te_hsm_key_type type, uint32_t *out)
 {
-	uint32_t u = attrs->usage ? attrs->usage : te_hsm_key_type_default_usage(type);
-
-	if (type == TE_HSM_KEY_AES_256_GCM && (u & ~TE_HSM_USAGE_ENCRYPT))
-		return te_err_set(TE_ERR_INVALID_ARG, "aes-256-gcm keys can only have usage encrypt");
-	if (type == TE_HSM_KEY_HMAC_SHA256 && (u & TE_HSM_USAGE_ENCRYPT))
-		return te_err_set(TE_ERR_INVALID_ARG, "hmac-sha256 keys cannot have usage encrypt");
-	if (!te_hsm_key_type_is_secret(type) && (u & TE_HSM_USAGE_DERIVE))
-		return te_err_set(TE_ERR_INVALID_ARG, "only hmac-sha256 keys can have usage derive");
-	if ((type == TE_HSM_KEY_EC_P256 || type == TE_HSM_KEY_EC_P384 ||
-	     type == TE_HSM_KEY_ED25519) &&
-	    (u & TE_HSM_USAGE_ENCRYPT))
-		return te_err_set(TE_ERR_INVALID_ARG, "%s keys cannot have usage encrypt",
-				  te_hsm_key_type_name(type));
-	*out = u;
-	return TE_OK;
+	return te_hsm_policy_new_usage(type, attrs->usage, out);
 }
-
 /* --- making keys -------------------------------------------------------------------------- */
 
 /* Attributes every new key gets: identity, storage, export policy. */
@@ -1018,7 +958,7 @@ typedef struct new_key {
 } new_key;
 
 static te_err new_key_init(te_p11 *p, new_key *nk, const char *name, te_hsm_key_type type,
-			   uint32_t usage, int exportable)
+                           uint32_t usage, int exportable)
 {
 	te_err rc = TE_OK;
 	uint8_t digest[32];
@@ -1053,7 +993,9 @@ static te_err new_key_init(te_p11 *p, new_key *nk, const char *name, te_hsm_key_
 	case TE_HSM_KEY_RSA_3072:
 	case TE_HSM_KEY_RSA_4096:
 		nk->ck_type = CKK_RSA;
-		nk->bits = type == TE_HSM_KEY_RSA_2048 ? 2048 : type == TE_HSM_KEY_RSA_3072 ? 3072 : 4096;
+		nk->bits = type == TE_HSM_KEY_RSA_2048   ? 2048
+		           : type == TE_HSM_KEY_RSA_3072 ? 3072
+		                                         : 4096;
 		break;
 	case TE_HSM_KEY_AES_256_GCM:
 		nk->ck_type = CKK_AES;
@@ -1095,11 +1037,11 @@ static void tmpl_secret_side(const new_key *nk, CK_ATTRIBUTE *t, CK_ULONG *n, in
 	attr(t, n, CKA_SENSITIVE, flag(!nk->exportable), 1);
 	attr(t, n, CKA_EXTRACTABLE, flag(nk->exportable), 1);
 	if (!secret) {
+		/* Everything not asked for is set false: tokens default some
+		 * of these to true (SoftHSM2: decrypt and unwrap on EC keys). */
 		attr(t, n, CKA_SIGN, flag(sign), 1);
-		if (nk->ck_type == CKK_RSA) {
-			attr(t, n, CKA_DECRYPT, flag(enc), 1);
-			attr(t, n, CKA_UNWRAP, &ck_false, 1);
-		}
+		attr(t, n, CKA_DECRYPT, flag(enc), 1);
+		attr(t, n, CKA_UNWRAP, &ck_false, 1);
 		attr(t, n, CKA_DERIVE, &ck_false, 1);
 		return;
 	}
@@ -1129,18 +1071,16 @@ static void tmpl_public_side(const new_key *nk, CK_ATTRIBUTE *t, CK_ULONG *n)
 	attr(t, n, CKA_LABEL, (void *)nk->name, strlen(nk->name));
 	attr(t, n, CKA_ID, (void *)nk->id, ID_LEN);
 	attr(t, n, CKA_VERIFY, flag((nk->usage & TE_HSM_USAGE_SIGN) != 0), 1);
-	if (nk->ck_type == CKK_RSA) {
-		attr(t, n, CKA_ENCRYPT, flag((nk->usage & TE_HSM_USAGE_ENCRYPT) != 0), 1);
-		attr(t, n, CKA_WRAP, &ck_false, 1);
-	}
+	attr(t, n, CKA_ENCRYPT, flag((nk->usage & TE_HSM_USAGE_ENCRYPT) != 0), 1);
+	attr(t, n, CKA_WRAP, &ck_false, 1);
+	attr(t, n, CKA_DERIVE, &ck_false, 1);
 }
 
 /* TE_ERR_EXISTS when any key object carries the label name. */
 static te_err name_free_check(p11_op *op, const char *name)
 {
 	te_err rc = TE_OK;
-	static const CK_OBJECT_CLASS classes[3] = {CKO_PRIVATE_KEY, CKO_SECRET_KEY,
-						   CKO_PUBLIC_KEY};
+	static const CK_OBJECT_CLASS classes[3] = {CKO_PRIVATE_KEY, CKO_SECRET_KEY, CKO_PUBLIC_KEY};
 
 	for (int c = 0; c < 3; c++) {
 		CK_OBJECT_CLASS cls = classes[c];
@@ -1152,7 +1092,7 @@ static te_err name_free_check(p11_op *op, const char *name)
 		attr(t, &n, CKA_LABEL, (void *)name, strlen(name));
 		TE_GUARD(find(op, t, n, &h, 1, &count));
 		TE_ENSURE(count == 0, TE_ERR_EXISTS, "key '%s' already exists on token '%s'", name,
-			  op->p->label);
+		          op->p->label);
 	}
 out:
 	return rc;
@@ -1165,7 +1105,7 @@ static te_err need_mech(const te_p11 *p, te_p11_mech_bit m, const char *what)
 	if (te_p11_has(p, m))
 		return TE_OK;
 	return te_err_set(TE_ERR_UNSUPPORTED, "token '%s' does not support %s, needed for %s",
-			  p->label, name ? name : "a mechanism", what);
+	                  p->label, name ? name : "a mechanism", what);
 }
 
 typedef struct create_args {
@@ -1177,7 +1117,7 @@ static te_err create_body(p11_op *op, void *arg)
 	te_err rc = TE_OK;
 	new_key *nk = &((create_args *)arg)->nk;
 	const CK_FUNCTION_LIST *f = op->p->f;
-	CK_ATTRIBUTE pub[12], priv[20];
+	CK_ATTRIBUTE pub[16], priv[20];
 	CK_ULONG np = 0, nv = 0;
 	CK_MECHANISM m = {0, NULL, 0};
 	CK_OBJECT_HANDLE hpub = CK_INVALID_HANDLE, hpriv = CK_INVALID_HANDLE;
@@ -1188,13 +1128,13 @@ static te_err create_body(p11_op *op, void *arg)
 		int aes = nk->type == TE_HSM_KEY_AES_256_GCM;
 
 		TE_GUARD(need_mech(op->p, aes ? TE_P11_M_AES_KEYGEN : TE_P11_M_GENERIC_KEYGEN,
-				   te_hsm_key_type_name(nk->type)));
+		                   te_hsm_key_type_name(nk->type)));
 		m.mechanism = aes ? CKM_AES_KEY_GEN : CKM_GENERIC_SECRET_KEY_GEN;
 		tmpl_secret_side(nk, priv, &nv, 1);
 		attr(priv, &nv, CKA_VALUE_LEN, &nk->value_len, sizeof(nk->value_len));
 		rv = f->C_GenerateKey(op->s, &m, priv, nv, &hpriv);
 		return ck(op, rv, m.mechanism, "cannot generate %s key '%s'",
-			  te_hsm_key_type_name(nk->type), nk->name);
+		          te_hsm_key_type_name(nk->type), nk->name);
 	}
 	tmpl_public_side(nk, pub, &np);
 	tmpl_secret_side(nk, priv, &nv, 0);
@@ -1218,7 +1158,7 @@ static te_err create_body(p11_op *op, void *arg)
 	}
 	rv = f->C_GenerateKeyPair(op->s, &m, pub, np, priv, nv, &hpub, &hpriv);
 	TE_GUARD(ck(op, rv, m.mechanism, "cannot generate %s key '%s'",
-		    te_hsm_key_type_name(nk->type), nk->name));
+	            te_hsm_key_type_name(nk->type), nk->name));
 out:
 	return rc;
 }
@@ -1235,14 +1175,15 @@ static te_err pkcs11_key_create(void *st, const char *name, const te_hsm_key_att
 	TE_GUARD(usage_for(attrs, attrs->type, &usage));
 	TE_GUARD(new_key_init(p, &a.nk, name, attrs->type, usage, attrs->exportable));
 	pthread_mutex_lock(&create_mu);
-	rc = run(p, NULL, create_body, &a);
+	rc = run_excl(p, NULL, create_body, &a);
 	pthread_mutex_unlock(&create_mu);
 out:
 	new_key_free(&a.nk);
 	return rc;
 }
 
-/* --- importing ---------------------------------------------------------------------------------- */
+/* --- importing ----------------------------------------------------------------------------------
+ */
 
 typedef struct import_args {
 	new_key nk;
@@ -1257,7 +1198,7 @@ static te_err import_body(p11_op *op, void *arg)
 	import_args *a = arg;
 	new_key *nk = &a->nk;
 	const CK_FUNCTION_LIST *f = op->p->f;
-	CK_ATTRIBUTE pub[12 + TE_P11_MAT_MAX], priv[20 + TE_P11_MAT_MAX];
+	CK_ATTRIBUTE pub[16 + TE_P11_MAT_MAX], priv[20 + TE_P11_MAT_MAX];
 	CK_ULONG np = 0, nv = 0;
 	CK_OBJECT_HANDLE hpub = CK_INVALID_HANDLE, hpriv = CK_INVALID_HANDLE;
 	CK_RV rv;
@@ -1268,7 +1209,7 @@ static te_err import_body(p11_op *op, void *arg)
 		attr(priv, &nv, CKA_VALUE, (void *)a->secret, a->secret_len);
 		rv = f->C_CreateObject(op->s, priv, nv, &hpriv);
 		return ck(op, rv, TE_P11_NO_MECH, "cannot store %s key '%s'",
-			  te_hsm_key_type_name(nk->type), nk->name);
+		          te_hsm_key_type_name(nk->type), nk->name);
 	}
 	tmpl_secret_side(nk, priv, &nv, 0);
 	for (size_t i = 0; i < a->mat.n_priv; i++)
@@ -1297,11 +1238,10 @@ static te_err pkey_decode(const void *material, size_t len, EVP_PKEY **out)
 	const unsigned char *p = material;
 	size_t left = len;
 
-	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_KEYPAIR, NULL,
-					     NULL);
+	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
 	TE_GUARD_PTR(dctx, TE_ERR_NO_MEMORY, "out of memory");
 	TE_ENSURE(OSSL_DECODER_from_data(dctx, &p, &left) > 0 && pkey != NULL, TE_ERR_MALFORMED,
-		  "key material is not an unencrypted private key in PEM or DER");
+	          "key material is not an unencrypted private key in PEM or DER");
 	*out = pkey;
 	pkey = NULL;
 out:
@@ -1312,7 +1252,7 @@ out:
 }
 
 static te_err pkcs11_key_import(void *st, const char *name, const te_hsm_key_attrs *attrs,
-				const void *material, size_t len)
+                                const void *material, size_t len)
 {
 	te_p11 *p = st;
 	te_err rc = TE_OK;
@@ -1326,10 +1266,10 @@ static te_err pkcs11_key_import(void *st, const char *name, const te_hsm_key_att
 	te_buf_init(&a.nk.params, 0);
 	if (te_hsm_key_type_is_secret(type)) {
 		TE_ENSURE(type != TE_HSM_KEY_AES_256_GCM || len == SECRET_LEN, TE_ERR_INVALID_ARG,
-			  "an aes-256-gcm key is 32 bytes, not %zu", len);
+		          "an aes-256-gcm key is 32 bytes, not %zu", len);
 		TE_ENSURE(len <= TE_HSM_HMAC_KEY_MAX, TE_ERR_INVALID_ARG,
-			  "an hmac-sha256 key is at most %d bytes, not %zu", TE_HSM_HMAC_KEY_MAX,
-			  len);
+		          "an hmac-sha256 key is at most %d bytes, not %zu", TE_HSM_HMAC_KEY_MAX,
+		          len);
 		a.secret = material;
 		a.secret_len = len;
 		if (type == TE_HSM_KEY_HMAC_SHA256 && len < HMAC_MIN_KEY) {
@@ -1347,8 +1287,8 @@ static te_err pkcs11_key_import(void *st, const char *name, const te_hsm_key_att
 			te_hsm_key_type found = TE_HSM_KEY_NONE;
 			TE_GUARD(te_keyfile_pkey_type(pkey, &found));
 			TE_ENSURE(type == TE_HSM_KEY_NONE || type == found, TE_ERR_INVALID_ARG,
-				  "key material is %s, not %s", te_hsm_key_type_name(found),
-				  te_hsm_key_type_name(type));
+			          "key material is %s, not %s", te_hsm_key_type_name(found),
+			          te_hsm_key_type_name(type));
 			type = found;
 		}
 		TE_GUARD(te_p11_material_from_pkey(pkey, type, &a.mat));
@@ -1356,7 +1296,7 @@ static te_err pkcs11_key_import(void *st, const char *name, const te_hsm_key_att
 	TE_GUARD(usage_for(attrs, type, &usage));
 	TE_GUARD(new_key_init(p, &a.nk, name, type, usage, attrs->exportable));
 	pthread_mutex_lock(&create_mu);
-	rc = run(p, NULL, import_body, &a);
+	rc = run_excl(p, NULL, import_body, &a);
 	pthread_mutex_unlock(&create_mu);
 out:
 	te_memzero(padded, sizeof(padded));
@@ -1372,8 +1312,7 @@ out:
 static te_err destroy_labelled(p11_op *op, const char *name, int *destroyed)
 {
 	te_err rc = TE_OK;
-	static const CK_OBJECT_CLASS classes[3] = {CKO_PRIVATE_KEY, CKO_SECRET_KEY,
-						   CKO_PUBLIC_KEY};
+	static const CK_OBJECT_CLASS classes[3] = {CKO_PRIVATE_KEY, CKO_SECRET_KEY, CKO_PUBLIC_KEY};
 	CK_OBJECT_HANDLE *h = NULL;
 	size_t count = 0;
 
@@ -1410,9 +1349,18 @@ static te_err delete_body(p11_op *op, void *arg)
 	CK_RV rv;
 
 	if (!is_uri(ref)) {
+		CK_OBJECT_HANDLE h[2];
+		CK_ULONG n = 0;
+
+		/* Two keys under one label: deleting both would surprise. */
+		TE_GUARD(candidates(op, (const uint8_t *)ref, strlen(ref), NULL, 0, 0, 0, h, &n));
+		TE_ENSURE(n < 2, TE_ERR_INVALID_ARG,
+		          "key '%s' is ambiguous on token '%s': more than one key object has this "
+		          "label (delete the one meant by a pkcs11: URI with id=...)",
+		          ref, op->p->label);
 		TE_GUARD(destroy_labelled(op, ref, &destroyed));
 		TE_ENSURE(destroyed > 0, TE_ERR_NOT_FOUND, "key '%s' not found on token '%s'", ref,
-			  op->p->label);
+		          op->p->label);
 		goto out;
 	}
 	id = malloc(sizeof(*id));
@@ -1424,7 +1372,7 @@ static te_err delete_body(p11_op *op, void *arg)
 		rv = op->p->f->C_DestroyObject(op->s, k.pub);
 		if (rv != CKR_OBJECT_HANDLE_INVALID)
 			TE_GUARD(ck(op, rv, TE_P11_NO_MECH, "cannot delete the public half of '%s'",
-				    ref));
+			            ref));
 	}
 out:
 	free(id);
@@ -1437,7 +1385,7 @@ static te_err pkcs11_key_delete(void *st, const char *name)
 	te_err rc;
 
 	pthread_mutex_lock(&create_mu);
-	rc = run(p, NULL, delete_body, (void *)name);
+	rc = run_excl(p, NULL, delete_body, (void *)name);
 	/* Even a failure may have removed half a pair: forget handles. */
 	te_p11_generation_bump();
 	pthread_mutex_unlock(&create_mu);
@@ -1448,7 +1396,7 @@ static te_err pkcs11_key_delete(void *st, const char *name)
 /* Percent-encodes a label into a pkcs11: URI that names it; 0 when it
  * does not fit a key name's room. */
 static int uri_for_label(const uint8_t *label, size_t len, const char *type,
-			 char out[TE_HSM_NAME_MAX + 1])
+                         char out[TE_HSM_NAME_MAX + 1])
 {
 	static const char hex[] = "0123456789ABCDEF";
 	size_t o = 0;
@@ -1461,7 +1409,7 @@ static int uri_for_label(const uint8_t *label, size_t len, const char *type,
 	for (size_t i = 0; i < len; i++) {
 		uint8_t c = label[i];
 		int plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-			    (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
+		            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' || c == '~';
 
 		if (o + (plain ? 1 : 3) > TE_HSM_NAME_MAX)
 			return 0;
@@ -1495,7 +1443,7 @@ static int listed_name(const p11_key *k, const p11_ident *id, char out[TE_HSM_NA
 	}
 	te_err_clear();
 	return uri_for_label(id->label, id->label_len,
-			     k->cls == CKO_SECRET_KEY ? "secret-key" : "private", out);
+	                     k->cls == CKO_SECRET_KEY ? "secret-key" : "private", out);
 }
 
 static void info_fill(te_hsm_key_info *info, const char *name, const p11_key *k)
@@ -1531,8 +1479,8 @@ static te_err info_body(p11_op *op, void *arg)
 		snprintf(name, sizeof(name), "%s", a->ref);
 	info_fill(a->info, is_uri(a->ref) ? name : a->ref, &k);
 	TE_ENSURE(k.type != TE_HSM_KEY_NONE, TE_ERR_UNSUPPORTED,
-		  "key '%s' on token '%s' is of a kind trustedge does not use (CKK 0x%lx)", a->ref,
-		  op->p->label, k.ck_type);
+	          "key '%s' on token '%s' is of a kind trustedge does not use (CKK 0x%lx)", a->ref,
+	          op->p->label, k.ck_type);
 	cache_store(op->p, a->ref, &k, id, gen);
 out:
 	free(id);
@@ -1683,7 +1631,7 @@ static te_err pkcs11_key_public(void *st, const char *name, te_hsm_pub_format fm
 
 /* Reads the listed attributes of h into m (sizes first, then values). */
 static te_err material_read(p11_op *op, CK_OBJECT_HANDLE h, const CK_ATTRIBUTE_TYPE *types,
-			    size_t n, int is_pub, te_p11_material *m)
+                            size_t n, int is_pub, te_p11_material *m)
 {
 	te_err rc = TE_OK;
 	CK_ATTRIBUTE t[TE_P11_MAT_MAX];
@@ -1699,7 +1647,7 @@ static te_err material_read(p11_op *op, CK_OBJECT_HANDLE h, const CK_ATTRIBUTE_T
 		uint8_t *room = NULL;
 
 		TE_ENSURE(t[i].ulValueLen <= 2048, TE_ERR_MALFORMED,
-			  "a key value of '%s' is %lu bytes", op->ref, t[i].ulValueLen);
+		          "a key value of '%s' is %lu bytes", op->ref, t[i].ulValueLen);
 		TE_GUARD(te_p11_material_put(m, is_pub, types[i], t[i].ulValueLen, &room));
 		t[i].pValue = room;
 	}
@@ -1724,9 +1672,9 @@ static te_err export_body(p11_op *op, void *arg)
 	memset(&m, 0, sizeof(m));
 	TE_GUARD(need_type(op));
 	TE_ENSURE(op->k.exportable, TE_ERR_PERMISSION,
-		  "key '%s' is not exportable (it was not created with the exportable "
-		  "attribute; on the token it is sensitive or not extractable)",
-		  op->ref);
+	          "key '%s' is not exportable (it was not created with the exportable "
+	          "attribute; on the token it is sensitive or not extractable)",
+	          op->ref);
 	TE_GUARD(te_p11_material_init(&m, op->k.type, 8192));
 	if (op->k.cls == CKO_SECRET_KEY) {
 		static const CK_ATTRIBUTE_TYPE value[] = {CKA_VALUE};
@@ -1742,7 +1690,7 @@ static te_err export_body(p11_op *op, void *arg)
 	bio = BIO_new(BIO_s_secmem());
 	TE_GUARD_PTR(bio, TE_ERR_NO_MEMORY, "out of memory");
 	TE_GUARD_OSSL(PEM_write_bio_PKCS8PrivateKey(bio, pkey, NULL, NULL, 0, NULL, NULL),
-		      "encode private key");
+	              "encode private key");
 	n = BIO_get_mem_data(bio, &data);
 	TE_ENSURE(n > 0, TE_ERR_CRYPTO, "encode private key: empty");
 	TE_GUARD(te_buf_append(out, data, (size_t)n));
@@ -1758,7 +1706,8 @@ static te_err pkcs11_key_export(void *st, const char *name, te_buf *out)
 	return run(st, name, export_body, out);
 }
 
-/* --- sign and verify ---------------------------------------------------------------------------- */
+/* --- sign and verify ----------------------------------------------------------------------------
+ */
 
 typedef struct sign_args {
 	te_hsm_alg alg;
@@ -1780,8 +1729,8 @@ static CK_BYTE *bytes(const uint8_t *p)
 	return p != NULL ? (CK_BYTE *)p : empty;
 }
 
-static te_err sign_once(p11_op *op, CK_MECHANISM *m, const uint8_t *in, size_t in_len,
-			uint8_t *out, size_t *out_len)
+static te_err sign_once(p11_op *op, CK_MECHANISM *m, const uint8_t *in, size_t in_len, uint8_t *out,
+                        size_t *out_len)
 {
 	const CK_FUNCTION_LIST *f = op->p->f;
 	CK_ULONG n = *out_len;
@@ -1806,7 +1755,7 @@ static te_err room(size_t *have, size_t need, const char *what)
 
 /* The digest alg signs: of data, or data itself when it is one already. */
 static te_err digest_of(p11_op *op, const sign_args *a, te_hsm_alg alg, uint8_t *out,
-			size_t *out_len)
+                        size_t *out_len)
 {
 	te_err rc = TE_OK;
 	const EVP_MD *md = alg == TE_HSM_ALG_ECDSA_SHA384 ? op->p->sha384 : op->p->sha256;
@@ -1815,8 +1764,8 @@ static te_err digest_of(p11_op *op, const sign_args *a, te_hsm_alg alg, uint8_t 
 
 	if (a->flags & TE_HSM_SIGN_PREHASHED) {
 		TE_ENSURE(a->data_len == want, TE_ERR_INVALID_ARG,
-			  "a %s digest is %zu bytes, not %zu", EVP_MD_get0_name(md), want,
-			  a->data_len);
+		          "a %s digest is %zu bytes, not %zu", EVP_MD_get0_name(md), want,
+		          a->data_len);
 		memcpy(out, a->data, want);
 		*out_len = want;
 		goto out;
@@ -1849,8 +1798,8 @@ static te_err sign_ecdsa(p11_op *op, const sign_args *a, te_hsm_alg alg)
 		dlen = flen;
 	TE_GUARD(sign_once(op, &m, digest, dlen, raw, &rlen));
 	TE_ENSURE(rlen == 2 * flen, TE_ERR_CRYPTO,
-		  "token '%s' returned a %zu-byte ECDSA signature for a %zu-byte curve",
-		  op->p->label, rlen, flen);
+	          "token '%s' returned a %zu-byte ECDSA signature for a %zu-byte curve",
+	          op->p->label, rlen, flen);
 	TE_GUARD(te_p11_ecdsa_raw_to_der(raw, rlen, a->sig, a->sig_len));
 out:
 	return rc;
@@ -1871,7 +1820,8 @@ static te_err sign_rsa(p11_op *op, const sign_args *a, te_hsm_alg alg)
 		m.pParameter = &params;
 		m.ulParameterLen = sizeof(params);
 	}
-	if (!prehashed && te_p11_has(op->p, pss ? TE_P11_M_SHA256_RSA_PSS : TE_P11_M_SHA256_RSA_PKCS)) {
+	if (!prehashed &&
+	    te_p11_has(op->p, pss ? TE_P11_M_SHA256_RSA_PSS : TE_P11_M_SHA256_RSA_PKCS)) {
 		m.mechanism = pss ? CKM_SHA256_RSA_PKCS_PSS : CKM_SHA256_RSA_PKCS;
 		TE_GUARD(sign_once(op, &m, a->data, a->data_len, a->sig, &n));
 		*a->sig_len = n;
@@ -1900,8 +1850,8 @@ static te_err sign_body(p11_op *op, void *arg)
 	size_t n;
 
 	TE_GUARD(need_type(op));
-	TE_GUARD(need_usage(op, TE_HSM_USAGE_SIGN, "sign"));
-	TE_GUARD(sign_alg_resolve(op, alg, &alg));
+	TE_GUARD(te_hsm_policy_usage(op->ref, op->k.usage, TE_HSM_USAGE_SIGN, "sign"));
+	TE_GUARD(te_hsm_policy_sign_alg(op->ref, op->k.type, alg, &alg));
 	switch (alg) {
 	case TE_HSM_ALG_ECDSA_SHA256:
 	case TE_HSM_ALG_ECDSA_SHA384:
@@ -1914,10 +1864,11 @@ static te_err sign_body(p11_op *op, void *arg)
 	case TE_HSM_ALG_ED25519:
 	case TE_HSM_ALG_HMAC_SHA256:
 		TE_ENSURE(!(a->flags & TE_HSM_SIGN_PREHASHED), TE_ERR_UNSUPPORTED,
-			  "%s has no precomputed-digest form", te_hsm_alg_name(alg));
+		          "%s has no precomputed-digest form", te_hsm_alg_name(alg));
 		n = alg == TE_HSM_ALG_ED25519 ? 64 : 32;
-		TE_GUARD(room(a->sig_len, n, alg == TE_HSM_ALG_ED25519 ? "an Ed25519 signature"
-								      : "an HMAC-SHA256"));
+		TE_GUARD(
+		    room(a->sig_len, n,
+		         alg == TE_HSM_ALG_ED25519 ? "an Ed25519 signature" : "an HMAC-SHA256"));
 		if (alg == TE_HSM_ALG_HMAC_SHA256)
 			m.mechanism = CKM_SHA256_HMAC;
 		n = *a->sig_len;
@@ -1933,7 +1884,7 @@ out:
 }
 
 static te_err pkcs11_sign(void *st, const char *name, te_hsm_alg alg, uint32_t flags,
-			  const void *data, size_t data_len, uint8_t *sig, size_t *sig_len)
+                          const void *data, size_t data_len, uint8_t *sig, size_t *sig_len)
 {
 	sign_args a = {alg, flags, data, data_len, sig, sig_len, NULL, 0};
 
@@ -1945,11 +1896,13 @@ static te_err pss_setup(EVP_PKEY_CTX *pctx, te_hsm_alg alg)
 	te_err rc = TE_OK;
 
 	if (alg == TE_HSM_ALG_RSA_PSS_SHA256) {
-		TE_GUARD_OSSL(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING), "PSS padding");
+		TE_GUARD_OSSL(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PSS_PADDING),
+		              "PSS padding");
 		TE_GUARD_OSSL(EVP_PKEY_CTX_set_rsa_pss_saltlen(pctx, RSA_PSS_SALTLEN_DIGEST),
-			      "PSS salt length");
+		              "PSS salt length");
 	} else if (alg == TE_HSM_ALG_RSA_PKCS1_SHA256) {
-		TE_GUARD_OSSL(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING), "PKCS1 padding");
+		TE_GUARD_OSSL(EVP_PKEY_CTX_set_rsa_padding(pctx, RSA_PKCS1_PADDING),
+		              "PKCS1 padding");
 	}
 out:
 	return rc;
@@ -1962,18 +1915,18 @@ static te_err verify_pkey(p11_op *op, const sign_args *a, te_hsm_alg alg)
 	EVP_PKEY *pkey = NULL;
 	EVP_PKEY_CTX *pctx = NULL;
 	EVP_MD_CTX *md = NULL;
-	const EVP_MD *digest = alg == TE_HSM_ALG_ED25519		 ? NULL
-			       : alg == TE_HSM_ALG_ECDSA_SHA384 ? op->p->sha384
-								 : op->p->sha256;
+	const EVP_MD *digest = alg == TE_HSM_ALG_ED25519        ? NULL
+	                       : alg == TE_HSM_ALG_ECDSA_SHA384 ? op->p->sha384
+	                                                        : op->p->sha256;
 	int r;
 
 	TE_GUARD(key_pub(op, &pkey));
 	if (a->flags & TE_HSM_SIGN_PREHASHED) {
 		TE_ENSURE(digest != NULL, TE_ERR_UNSUPPORTED, "%s has no precomputed-digest form",
-			  te_hsm_alg_name(alg));
+		          te_hsm_alg_name(alg));
 		TE_ENSURE(a->data_len == (size_t)EVP_MD_get_size(digest), TE_ERR_INVALID_ARG,
-			  "a %s digest is %d bytes, not %zu", EVP_MD_get0_name(digest),
-			  EVP_MD_get_size(digest), a->data_len);
+		          "a %s digest is %d bytes, not %zu", EVP_MD_get0_name(digest),
+		          EVP_MD_get_size(digest), a->data_len);
 		pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
 		TE_GUARD_PTR(pctx, TE_ERR_NO_MEMORY, "out of memory");
 		TE_GUARD_OSSL(EVP_PKEY_verify_init(pctx), "verify init");
@@ -1986,15 +1939,14 @@ static te_err verify_pkey(p11_op *op, const sign_args *a, te_hsm_alg alg)
 		md = EVP_MD_CTX_new();
 		TE_GUARD_PTR(md, TE_ERR_NO_MEMORY, "out of memory");
 		TE_GUARD_OSSL(EVP_DigestVerifyInit_ex(md, &inner,
-						      digest ? EVP_MD_get0_name(digest) : NULL,
-						      NULL, NULL, pkey, NULL),
-			      "verify init");
+		                                      digest ? EVP_MD_get0_name(digest) : NULL,
+		                                      NULL, NULL, pkey, NULL),
+		              "verify init");
 		TE_GUARD(pss_setup(inner, alg));
 		r = EVP_DigestVerify(md, bytes(a->vsig), a->vsig_len, bytes(a->data), a->data_len);
 	}
 	ERR_clear_error();
-	TE_ENSURE(r == 1, TE_ERR_VERIFY_FAILED, "signature does not verify with key '%s'",
-		  op->ref);
+	TE_ENSURE(r == 1, TE_ERR_VERIFY_FAILED, "signature does not verify with key '%s'", op->ref);
 out:
 	EVP_MD_CTX_free(md);
 	EVP_PKEY_CTX_free(pctx);
@@ -2013,14 +1965,14 @@ static te_err verify_hmac(p11_op *op, const sign_args *a)
 	/* A wrong length cannot be a valid MAC; the token need not say so. */
 	if (a->vsig_len != 32)
 		return te_err_set(TE_ERR_VERIFY_FAILED, "HMAC does not verify with key '%s'",
-				  op->ref);
+		                  op->ref);
 	rv = f->C_VerifyInit(op->s, &m, op->k.priv);
 	if (rv != CKR_OK)
 		return ck(op, rv, m.mechanism, "cannot verify with key '%s'", op->ref);
 	rv = f->C_Verify(op->s, bytes(a->data), a->data_len, (CK_BYTE *)a->vsig, a->vsig_len);
 	if (rv == CKR_SIGNATURE_INVALID || rv == CKR_SIGNATURE_LEN_RANGE)
 		return te_err_set(TE_ERR_VERIFY_FAILED, "HMAC does not verify with key '%s'",
-				  op->ref);
+		                  op->ref);
 	return ck(op, rv, m.mechanism, "cannot verify with key '%s'", op->ref);
 }
 
@@ -2031,8 +1983,8 @@ static te_err verify_body(p11_op *op, void *arg)
 	te_hsm_alg alg = a->alg;
 
 	TE_GUARD(need_type(op));
-	TE_GUARD(need_usage(op, TE_HSM_USAGE_SIGN, "verify"));
-	TE_GUARD(sign_alg_resolve(op, alg, &alg));
+	TE_GUARD(te_hsm_policy_usage(op->ref, op->k.usage, TE_HSM_USAGE_SIGN, "verify"));
+	TE_GUARD(te_hsm_policy_sign_alg(op->ref, op->k.type, alg, &alg));
 	if (alg == TE_HSM_ALG_HMAC_SHA256)
 		TE_GUARD(verify_hmac(op, a));
 	else
@@ -2042,14 +1994,15 @@ out:
 }
 
 static te_err pkcs11_verify(void *st, const char *name, te_hsm_alg alg, uint32_t flags,
-			    const void *data, size_t data_len, const uint8_t *sig, size_t sig_len)
+                            const void *data, size_t data_len, const uint8_t *sig, size_t sig_len)
 {
 	sign_args a = {alg, flags, data, data_len, NULL, NULL, sig, sig_len};
 
 	return run(st, name, verify_body, &a);
 }
 
-/* --- encrypt and decrypt ------------------------------------------------------------------------ */
+/* --- encrypt and decrypt ------------------------------------------------------------------------
+ */
 
 typedef struct crypt_args {
 	int enc;
@@ -2081,7 +2034,7 @@ static te_err gcm_run(p11_op *op, const crypt_args *a)
 	CK_RV rv;
 
 	TE_ENSURE(a->iv_len == TE_HSM_GCM_IV_LEN, TE_ERR_INVALID_ARG,
-		  "AES-256-GCM needs a %d-byte IV, not %zu", TE_HSM_GCM_IV_LEN, a->iv_len);
+	          "AES-256-GCM needs a %d-byte IV, not %zu", TE_HSM_GCM_IV_LEN, a->iv_len);
 	TE_GUARD(room(a->out_len, need, "the output"));
 	memset(&gp, 0, sizeof(gp));
 	gp.pIv = (CK_BYTE *)a->iv;
@@ -2097,8 +2050,8 @@ static te_err gcm_run(p11_op *op, const crypt_args *a)
 		rv = f->C_Encrypt(op->s, bytes(a->in), a->in_len, a->out, &n);
 		TE_GUARD(ck(op, rv, m.mechanism, "cannot encrypt with key '%s'", op->ref));
 		TE_ENSURE(n == need, TE_ERR_CRYPTO,
-			  "token '%s' returned %lu bytes of AES-GCM output, not %zu", op->p->label,
-			  n, need);
+		          "token '%s' returned %lu bytes of AES-GCM output, not %zu", op->p->label,
+		          n, need);
 		*a->out_len = need;
 		goto out;
 	}
@@ -2110,12 +2063,12 @@ static te_err gcm_run(p11_op *op, const crypt_args *a)
 	n = a->in_len;
 	rv = f->C_Decrypt(op->s, (CK_BYTE *)a->in, a->in_len, tmp, &n);
 	TE_ENSURE(!rv_is_bad_input(rv), TE_ERR_DECRYPT_FAILED,
-		  "decryption with key '%s' failed: wrong key, IV or AAD, or the ciphertext was "
-		  "altered",
-		  op->ref);
+	          "decryption with key '%s' failed: wrong key, IV or AAD, or the ciphertext was "
+	          "altered",
+	          op->ref);
 	TE_GUARD(ck(op, rv, m.mechanism, "cannot decrypt with key '%s'", op->ref));
 	TE_ENSURE(n == body, TE_ERR_CRYPTO, "token '%s' returned %lu bytes of plaintext, not %zu",
-		  op->p->label, n, body);
+	          op->p->label, n, body);
 	if (body > 0)
 		memcpy(a->out, tmp, body);
 	*a->out_len = body;
@@ -2135,8 +2088,8 @@ static te_err oaep_encrypt(p11_op *op, const crypt_args *a)
 	size_t k = op->k.mod_len, n = k;
 
 	TE_ENSURE(a->in_len <= k - 2 * 32 - 2, TE_ERR_INVALID_ARG,
-		  "RSA-OAEP with key '%s' takes at most %zu bytes, not %zu", op->ref,
-		  k - 2 * 32 - 2, a->in_len);
+	          "RSA-OAEP with key '%s' takes at most %zu bytes, not %zu", op->ref,
+	          k - 2 * 32 - 2, a->in_len);
 	TE_GUARD(room(a->out_len, k, "the output"));
 	TE_GUARD(key_pub(op, &pkey));
 	pctx = EVP_PKEY_CTX_new_from_pkey(NULL, pkey, NULL);
@@ -2155,7 +2108,7 @@ out:
 
 /* C_Decrypt of a whole block into out (k bytes of room). */
 static te_err decrypt_block(p11_op *op, CK_MECHANISM *m, const crypt_args *a, uint8_t *out,
-			    size_t *n)
+                            size_t *n)
 {
 	const CK_FUNCTION_LIST *f = op->p->f;
 	CK_ULONG len = op->k.mod_len;
@@ -2166,7 +2119,7 @@ static te_err decrypt_block(p11_op *op, CK_MECHANISM *m, const crypt_args *a, ui
 	rv = f->C_Decrypt(op->s, (CK_BYTE *)a->in, a->in_len, out, &len);
 	if (rv_is_bad_input(rv))
 		return te_err_set(TE_ERR_DECRYPT_FAILED, "RSA-OAEP decryption with key '%s' failed",
-				  op->ref);
+		                  op->ref);
 	if (rv != CKR_OK)
 		return ck(op, rv, m->mechanism, "cannot decrypt with key '%s'", op->ref);
 	*n = len;
@@ -2192,12 +2145,13 @@ static te_err oaep_decrypt(p11_op *op, const crypt_args *a)
 
 	TE_GUARD_PTR(tmp, TE_ERR_NO_MEMORY, "out of memory");
 	TE_ENSURE(a->in_len == k, TE_ERR_DECRYPT_FAILED,
-		  "RSA-OAEP ciphertext for key '%s' must be %zu bytes, not %zu", op->ref, k,
-		  a->in_len);
+	          "RSA-OAEP ciphertext for key '%s' must be %zu bytes, not %zu", op->ref, k,
+	          a->in_len);
 	if (native != 0 && te_p11_has(op->p, TE_P11_M_RSA_OAEP)) {
 		rc = decrypt_block(op, &m, a, tmp, &n);
-		if (rc == TE_OK || (op->rv != CKR_MECHANISM_PARAM_INVALID &&
-				    op->rv != CKR_ARGUMENTS_BAD && op->rv != CKR_MECHANISM_INVALID)) {
+		if (rc == TE_OK ||
+		    (op->rv != CKR_MECHANISM_PARAM_INVALID && op->rv != CKR_ARGUMENTS_BAD &&
+		     op->rv != CKR_MECHANISM_INVALID)) {
 			if (rc == TE_OK && native < 0)
 				__atomic_store_n(&op->p->oaep_native, 1, __ATOMIC_RELAXED);
 			TE_GUARD(rc);
@@ -2208,6 +2162,7 @@ static te_err oaep_decrypt(p11_op *op, const crypt_args *a)
 		}
 		__atomic_store_n(&op->p->oaep_native, 0, __ATOMIC_RELAXED);
 		op->rv = CKR_OK;
+		rc = TE_OK;
 		te_err_clear();
 	}
 	TE_GUARD(need_mech(op->p, TE_P11_M_RSA_X509, "RSA-OAEP-SHA256 decryption"));
@@ -2228,16 +2183,17 @@ static te_err crypt_body(p11_op *op, void *arg)
 	te_hsm_alg alg = a->alg;
 
 	TE_GUARD(need_type(op));
-	TE_GUARD(need_usage(op, TE_HSM_USAGE_ENCRYPT, a->enc ? "encrypt" : "decrypt"));
-	TE_GUARD(crypt_alg_resolve(op, alg, &alg));
+	TE_GUARD(te_hsm_policy_usage(op->ref, op->k.usage, TE_HSM_USAGE_ENCRYPT,
+	                             a->enc ? "encrypt" : "decrypt"));
+	TE_GUARD(te_hsm_policy_crypt_alg(op->ref, op->k.type, alg, &alg));
 	if (alg == TE_HSM_ALG_AES_256_GCM) {
 		TE_ENSURE(a->enc || a->in_len >= TE_HSM_GCM_TAG_LEN, TE_ERR_DECRYPT_FAILED,
-			  "ciphertext of %zu bytes is shorter than the GCM tag", a->in_len);
+		          "ciphertext of %zu bytes is shorter than the GCM tag", a->in_len);
 		TE_GUARD(gcm_run(op, a));
 		goto out;
 	}
 	TE_ENSURE(a->iv_len == 0 && a->aad_len == 0, TE_ERR_INVALID_ARG,
-		  "RSA-OAEP takes no IV and no AAD");
+	          "RSA-OAEP takes no IV and no AAD");
 	if (a->enc)
 		TE_GUARD(oaep_encrypt(op, a));
 	else
@@ -2247,8 +2203,8 @@ out:
 }
 
 static te_err pkcs11_encrypt(void *st, const char *name, te_hsm_alg alg, const uint8_t *iv,
-			     size_t iv_len, const uint8_t *aad, size_t aad_len, const void *in,
-			     size_t in_len, uint8_t *out, size_t *out_len)
+                             size_t iv_len, const uint8_t *aad, size_t aad_len, const void *in,
+                             size_t in_len, uint8_t *out, size_t *out_len)
 {
 	crypt_args a = {1, alg, iv, aad, in, iv_len, aad_len, in_len, out, out_len};
 
@@ -2256,8 +2212,8 @@ static te_err pkcs11_encrypt(void *st, const char *name, te_hsm_alg alg, const u
 }
 
 static te_err pkcs11_decrypt(void *st, const char *name, te_hsm_alg alg, const uint8_t *iv,
-			     size_t iv_len, const uint8_t *aad, size_t aad_len, const void *in,
-			     size_t in_len, uint8_t *out, size_t *out_len)
+                             size_t iv_len, const uint8_t *aad, size_t aad_len, const void *in,
+                             size_t in_len, uint8_t *out, size_t *out_len)
 {
 	crypt_args a = {0, alg, iv, aad, in, iv_len, aad_len, in_len, out, out_len};
 
@@ -2295,10 +2251,10 @@ static te_err derive_body(p11_op *op, void *arg)
 	CK_RV rv;
 
 	TE_GUARD(need_type(op));
-	TE_GUARD(need_usage(op, TE_HSM_USAGE_DERIVE, "derive keys"));
+	TE_GUARD(te_hsm_policy_usage(op->ref, op->k.usage, TE_HSM_USAGE_DERIVE, "derive keys"));
 	TE_ENSURE(op->k.type == TE_HSM_KEY_HMAC_SHA256, TE_ERR_UNSUPPORTED,
-		  "key '%s' (%s) cannot derive keys; only hmac-sha256 keys can", op->ref,
-		  te_hsm_key_type_name(op->k.type));
+	          "key '%s' (%s) cannot derive keys; only hmac-sha256 keys can", op->ref,
+	          te_hsm_key_type_name(op->k.type));
 	TE_GUARD(name_free_check(op, a->nk.name));
 	TE_GUARD(sign_once(op, &m, a->data, a->data_len, derived, &dlen));
 	TE_ENSURE(dlen == sizeof(derived), TE_ERR_CRYPTO, "token returned a %zu-byte HMAC", dlen);
@@ -2312,7 +2268,7 @@ out:
 }
 
 static te_err pkcs11_derive(void *st, const char *base, const void *data, size_t data_len,
-			    const char *name, const te_hsm_key_attrs *attrs)
+                            const char *name, const te_hsm_key_attrs *attrs)
 {
 	te_p11 *p = st;
 	te_err rc = TE_OK;
@@ -2330,7 +2286,7 @@ static te_err pkcs11_derive(void *st, const char *base, const void *data, size_t
 	a.data_len = data_len;
 	TE_GUARD(new_key_init(p, &a.nk, name, TE_HSM_KEY_HMAC_SHA256, usage, exportable));
 	pthread_mutex_lock(&create_mu);
-	rc = run(p, base, derive_body, &a);
+	rc = run_excl(p, base, derive_body, &a);
 	pthread_mutex_unlock(&create_mu);
 out:
 	new_key_free(&a.nk);
@@ -2352,7 +2308,7 @@ static te_err random_body(p11_op *op, void *arg)
 
 		if (rv != CKR_OK)
 			return ck(op, rv, TE_P11_NO_MECH, "token '%s' gave no random bytes",
-				  op->p->label);
+			          op->p->label);
 		done += chunk;
 	}
 	return TE_OK;
@@ -2394,24 +2350,24 @@ static te_err pkcs11_open(const te_hsm_setting *settings, size_t n, void **state
 /* key_evp stays NULL: the core then makes an OpenSSL provider key whose
  * private operations come back to pkcs11_sign and pkcs11_decrypt. */
 const te_hsm_backend_ops te_hsm_pkcs11_ops = {
-	.version = TE_HSM_BACKEND_OPS_V1,
-	.name = "pkcs11",
-	.settings = pkcs11_settings,
-	.uri_scheme = "pkcs11",
-	.open = pkcs11_open,
-	.close = pkcs11_close,
-	.key_create = pkcs11_key_create,
-	.key_import = pkcs11_key_import,
-	.key_delete = pkcs11_key_delete,
-	.key_info = pkcs11_key_info,
-	.key_list = pkcs11_key_list,
-	.key_public = pkcs11_key_public,
-	.key_export = pkcs11_key_export,
-	.sign = pkcs11_sign,
-	.verify = pkcs11_verify,
-	.encrypt = pkcs11_encrypt,
-	.decrypt = pkcs11_decrypt,
-	.derive = pkcs11_derive,
-	.random = pkcs11_random,
-	.key_evp = NULL,
+    .version = TE_HSM_BACKEND_OPS_V1,
+    .name = "pkcs11",
+    .settings = pkcs11_settings,
+    .uri_scheme = "pkcs11",
+    .open = pkcs11_open,
+    .close = pkcs11_close,
+    .key_create = pkcs11_key_create,
+    .key_import = pkcs11_key_import,
+    .key_delete = pkcs11_key_delete,
+    .key_info = pkcs11_key_info,
+    .key_list = pkcs11_key_list,
+    .key_public = pkcs11_key_public,
+    .key_export = pkcs11_key_export,
+    .sign = pkcs11_sign,
+    .verify = pkcs11_verify,
+    .encrypt = pkcs11_encrypt,
+    .decrypt = pkcs11_decrypt,
+    .derive = pkcs11_derive,
+    .random = pkcs11_random,
+    .key_evp = NULL,
 };

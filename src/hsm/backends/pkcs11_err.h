@@ -39,10 +39,9 @@ typedef struct te_p11_pin_state {
  * returns the te_err class of rv.  token is the label shown in hints;
  * mech the mechanism in use (TE_P11_NO_MECH when none); pin may be NULL.
  */
-te_err te_p11_fail(CK_RV rv, const char *token, CK_MECHANISM_TYPE mech,
-		   const te_p11_pin_state *pin, const char *what_fmt, ...) TE_PRINTF(5, 6);
+te_err te_p11_fail(CK_RV rv, const char *token, CK_MECHANISM_TYPE mech, const te_p11_pin_state *pin,
+                   const char *what_fmt, ...) TE_PRINTF(5, 6);
 te_err te_p11_vfail(CK_RV rv, const char *token, CK_MECHANISM_TYPE mech,
-		    const te_p11_pin_state *pin, const char *what_fmt, va_list ap)
-	TE_PRINTF(5, 0);
+                    const te_p11_pin_state *pin, const char *what_fmt, va_list ap) TE_PRINTF(5, 0);
 
 #endif

@@ -92,6 +92,17 @@ void te_p11_sess_drop(te_p11 *p, CK_SESSION_HANDLE s, int all_idle);
 /* Logs the user in (again) through session s. */
 te_err te_p11_login(te_p11 *p, CK_SESSION_HANDLE s) TE_MUST_CHECK;
 
+/*
+ * Token calls that create or destroy objects run alone; all others share.
+ * SoftHSM2 2.6 fails C_GenerateKey(Pair) and C_CreateObject at random
+ * (CKR_GENERAL_ERROR, CKR_TEMPLATE_INCONSISTENT) while other threads use
+ * the token (softhsm/SoftHSMv2#573); key management is rare, so making it
+ * exclusive costs the hot path one uncontended read lock.  The lock is per
+ * module, shared by every context in the process.
+ */
+void te_p11_lock(te_p11 *p, int exclusive);
+void te_p11_unlock(te_p11 *p);
+
 /* A counter shared by every context in the process, bumped when a key is
  * deleted, so other contexts drop cached object handles. */
 unsigned long te_p11_generation(void);

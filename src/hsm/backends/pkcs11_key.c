@@ -85,7 +85,7 @@ te_err te_p11_ec_params_der(te_hsm_key_type type, te_buf *out)
 	int n;
 
 	TE_ENSURE(obj != NULL && type_nid(type) != NID_undef, TE_ERR_INTERNAL,
-		  "no curve for key type %s", te_hsm_key_type_name(type));
+	          "no curve for key type %s", te_hsm_key_type_name(type));
 	n = i2d_ASN1_OBJECT(obj, &der);
 	TE_ENSURE(n > 0, TE_ERR_CRYPTO, "cannot encode the curve OID");
 	TE_GUARD(te_buf_append(out, der, (size_t)n));
@@ -136,8 +136,10 @@ static te_err point_unwrap(te_hsm_key_type type, const uint8_t *v, size_t len, t
 	TE_ENSURE(len < 1024, TE_ERR_MALFORMED, "CKA_EC_POINT of %zu bytes", len);
 	os = d2i_ASN1_OCTET_STRING(NULL, &p, (long)len);
 	TE_ENSURE(os != NULL && p == v + len && (size_t)ASN1_STRING_length(os) == raw,
-		  TE_ERR_MALFORMED, "CKA_EC_POINT is neither a %zu-byte point nor one in an "
-		  "OCTET STRING", raw);
+	          TE_ERR_MALFORMED,
+	          "CKA_EC_POINT is neither a %zu-byte point nor one in an "
+	          "OCTET STRING",
+	          raw);
 	TE_GUARD(te_buf_append(out, ASN1_STRING_get0_data(os), raw));
 out:
 	ASN1_OCTET_STRING_free(os);
@@ -145,8 +147,7 @@ out:
 	return rc;
 }
 
-te_err te_p11_pub_from_point(te_hsm_key_type type, const uint8_t *point, size_t len,
-			     EVP_PKEY **out)
+te_err te_p11_pub_from_point(te_hsm_key_type type, const uint8_t *point, size_t len, EVP_PKEY **out)
 {
 	te_err rc = TE_OK;
 	te_buf raw;
@@ -161,12 +162,11 @@ te_err te_p11_pub_from_point(te_hsm_key_type type, const uint8_t *point, size_t 
 		TE_GUARD_PTR(pkey, TE_ERR_MALFORMED, "Ed25519 public key on the token is invalid");
 	} else {
 		OSSL_PARAM params[] = {
-			OSSL_PARAM_construct_utf8_string(
-				OSSL_PKEY_PARAM_GROUP_NAME,
-				(char *)(type == TE_HSM_KEY_EC_P256 ? "P-256" : "P-384"), 0),
-			OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, raw.data,
-							  raw.len),
-			OSSL_PARAM_construct_end(),
+		    OSSL_PARAM_construct_utf8_string(
+		        OSSL_PKEY_PARAM_GROUP_NAME,
+		        (char *)(type == TE_HSM_KEY_EC_P256 ? "P-256" : "P-384"), 0),
+		    OSSL_PARAM_construct_octet_string(OSSL_PKEY_PARAM_PUB_KEY, raw.data, raw.len),
+		    OSSL_PARAM_construct_end(),
 		};
 		ctx = EVP_PKEY_CTX_new_from_name(NULL, "EC", NULL);
 		TE_GUARD_PTR(ctx, TE_ERR_NO_MEMORY, "out of memory");
@@ -188,7 +188,7 @@ out:
 /* Pushes a big-endian integer; private ones go through a secure BIGNUM,
  * which makes OSSL_PARAM_BLD keep them in secure memory too. */
 static te_err bld_push(OSSL_PARAM_BLD *bld, const char *key, const uint8_t *v, size_t len,
-		       int secret, BIGNUM **keep)
+                       int secret, BIGNUM **keep)
 {
 	BIGNUM *bn = secret ? BN_secure_new() : BN_new();
 
@@ -203,7 +203,7 @@ static te_err bld_push(OSSL_PARAM_BLD *bld, const char *key, const uint8_t *v, s
 }
 
 te_err te_p11_pub_from_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len,
-			   EVP_PKEY **out)
+                           EVP_PKEY **out)
 {
 	te_err rc = TE_OK;
 	OSSL_PARAM_BLD *bld = OSSL_PARAM_BLD_new();
@@ -214,8 +214,8 @@ te_err te_p11_pub_from_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, siz
 
 	TE_GUARD_PTR(bld, TE_ERR_NO_MEMORY, "out of memory");
 	TE_ENSURE(n_len > 0 && n_len <= 1024 && e_len > 0 && e_len <= 1024, TE_ERR_MALFORMED,
-		  "RSA public key on the token has a %zu-byte modulus and %zu-byte exponent",
-		  n_len, e_len);
+	          "RSA public key on the token has a %zu-byte modulus and %zu-byte exponent", n_len,
+	          e_len);
 	TE_GUARD(bld_push(bld, OSSL_PKEY_PARAM_RSA_N, n, n_len, 0, &bn[0]));
 	TE_GUARD(bld_push(bld, OSSL_PKEY_PARAM_RSA_E, e, e_len, 0, &bn[1]));
 	params = OSSL_PARAM_BLD_to_param(bld);
@@ -253,7 +253,7 @@ te_err te_p11_material_init(te_p11_material *m, te_hsm_key_type type, size_t tot
 }
 
 te_err te_p11_material_put(te_p11_material *m, int is_pub, CK_ATTRIBUTE_TYPE t, size_t len,
-			   uint8_t **room)
+                           uint8_t **room)
 {
 	CK_ATTRIBUTE *list = is_pub ? m->pub : m->priv;
 	size_t *n = is_pub ? &m->n_pub : &m->n_priv;
@@ -270,7 +270,7 @@ te_err te_p11_material_put(te_p11_material *m, int is_pub, CK_ATTRIBUTE_TYPE t, 
 }
 
 static te_err put_bytes(te_p11_material *m, int is_pub, CK_ATTRIBUTE_TYPE t, const void *v,
-			size_t len)
+                        size_t len)
 {
 	uint8_t *room = NULL;
 	te_err rc = te_p11_material_put(m, is_pub, t, len, &room);
@@ -283,7 +283,7 @@ static te_err put_bytes(te_p11_material *m, int is_pub, CK_ATTRIBUTE_TYPE t, con
 /* A BIGNUM parameter of pkey as a big-endian value of its natural length,
  * or of exactly pad bytes when pad is not 0. */
 static te_err put_bn(te_p11_material *m, int is_pub, CK_ATTRIBUTE_TYPE t, EVP_PKEY *pkey,
-		     const char *param, size_t pad)
+                     const char *param, size_t pad)
 {
 	te_err rc = TE_OK;
 	BIGNUM *bn = NULL;
@@ -296,7 +296,7 @@ static te_err put_bn(te_p11_material *m, int is_pub, CK_ATTRIBUTE_TYPE t, EVP_PK
 		len = 1; /* zero is one zero byte */
 	TE_GUARD(te_p11_material_put(m, is_pub, t, len, &room));
 	TE_ENSURE(BN_bn2binpad(bn, room, (int)len) == (int)len, TE_ERR_MALFORMED,
-		  "key parameter %s does not fit %zu bytes", param, len);
+	          "key parameter %s does not fit %zu bytes", param, len);
 out:
 	BN_clear_free(bn);
 	return rc;
@@ -341,14 +341,15 @@ static te_err material_ec(EVP_PKEY *pkey, te_p11_material *m)
 	size_t plen = 0, flen = te_p11_ec_field_len(m->type);
 
 	/* The token wants the uncompressed form, whatever the input used. */
-	TE_GUARD_OSSL(EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
-						     OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED),
-		      "EC point format");
+	TE_GUARD_OSSL(
+	    EVP_PKEY_set_utf8_string_param(pkey, OSSL_PKEY_PARAM_EC_POINT_CONVERSION_FORMAT,
+	                                   OSSL_PKEY_EC_POINT_CONVERSION_FORMAT_UNCOMPRESSED),
+	    "EC point format");
 	TE_GUARD_OSSL(EVP_PKEY_get_octet_string_param(pkey, OSSL_PKEY_PARAM_ENCODED_PUBLIC_KEY,
-						      point, sizeof(point), &plen),
-		      "EC public point");
+	                                              point, sizeof(point), &plen),
+	              "EC public point");
 	TE_ENSURE(plen == 2 * flen + 1 && point[0] == 0x04, TE_ERR_MALFORMED,
-		  "EC public point of %zu bytes", plen);
+	          "EC public point of %zu bytes", plen);
 	TE_GUARD(put_params(m, 0));
 	TE_GUARD(put_bn(m, 0, CKA_VALUE, pkey, OSSL_PKEY_PARAM_PRIV_KEY, flen));
 	TE_GUARD(put_params(m, 1));
@@ -379,14 +380,14 @@ static const struct rsa_part {
 	CK_ATTRIBUTE_TYPE attr;
 	const char *param;
 } rsa_parts[] = {
-	{CKA_MODULUS, OSSL_PKEY_PARAM_RSA_N},
-	{CKA_PUBLIC_EXPONENT, OSSL_PKEY_PARAM_RSA_E},
-	{CKA_PRIVATE_EXPONENT, OSSL_PKEY_PARAM_RSA_D},
-	{CKA_PRIME_1, OSSL_PKEY_PARAM_RSA_FACTOR1},
-	{CKA_PRIME_2, OSSL_PKEY_PARAM_RSA_FACTOR2},
-	{CKA_EXPONENT_1, OSSL_PKEY_PARAM_RSA_EXPONENT1},
-	{CKA_EXPONENT_2, OSSL_PKEY_PARAM_RSA_EXPONENT2},
-	{CKA_COEFFICIENT, OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
+    {CKA_MODULUS, OSSL_PKEY_PARAM_RSA_N},
+    {CKA_PUBLIC_EXPONENT, OSSL_PKEY_PARAM_RSA_E},
+    {CKA_PRIVATE_EXPONENT, OSSL_PKEY_PARAM_RSA_D},
+    {CKA_PRIME_1, OSSL_PKEY_PARAM_RSA_FACTOR1},
+    {CKA_PRIME_2, OSSL_PKEY_PARAM_RSA_FACTOR2},
+    {CKA_EXPONENT_1, OSSL_PKEY_PARAM_RSA_EXPONENT1},
+    {CKA_EXPONENT_2, OSSL_PKEY_PARAM_RSA_EXPONENT2},
+    {CKA_COEFFICIENT, OSSL_PKEY_PARAM_RSA_COEFFICIENT1},
 };
 
 #define N_RSA_PARTS (sizeof(rsa_parts) / sizeof(rsa_parts[0]))
@@ -423,7 +424,7 @@ te_err te_p11_material_from_pkey(EVP_PKEY *pkey, te_hsm_key_type type, te_p11_ma
 		break;
 	default:
 		rc = te_err_set(TE_ERR_INTERNAL, "no key material for type %s",
-				te_hsm_key_type_name(type));
+		                te_hsm_key_type_name(type));
 		break;
 	}
 out:
@@ -432,14 +433,14 @@ out:
 	return rc;
 }
 
-void te_p11_material_attrs(te_hsm_key_type type, const CK_ATTRIBUTE_TYPE **priv,
-			   size_t *n_priv, const CK_ATTRIBUTE_TYPE **pub, size_t *n_pub)
+void te_p11_material_attrs(te_hsm_key_type type, const CK_ATTRIBUTE_TYPE **priv, size_t *n_priv,
+                           const CK_ATTRIBUTE_TYPE **pub, size_t *n_pub)
 {
 	static const CK_ATTRIBUTE_TYPE curve_priv[] = {CKA_VALUE};
 	static const CK_ATTRIBUTE_TYPE curve_pub[] = {CKA_EC_POINT};
 	static const CK_ATTRIBUTE_TYPE rsa_priv[] = {
-		CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT, CKA_PRIME_1,
-		CKA_PRIME_2, CKA_EXPONENT_1,	  CKA_EXPONENT_2,	CKA_COEFFICIENT,
+	    CKA_MODULUS, CKA_PUBLIC_EXPONENT, CKA_PRIVATE_EXPONENT, CKA_PRIME_1,
+	    CKA_PRIME_2, CKA_EXPONENT_1,      CKA_EXPONENT_2,       CKA_COEFFICIENT,
 	};
 
 	if (te_p11_ec_field_len(type) != 0) {
@@ -455,8 +456,7 @@ void te_p11_material_attrs(te_hsm_key_type type, const CK_ATTRIBUTE_TYPE **priv,
 	*n_pub = 0;
 }
 
-static const CK_ATTRIBUTE *material_find(const CK_ATTRIBUTE *list, size_t n,
-					 CK_ATTRIBUTE_TYPE t)
+static const CK_ATTRIBUTE *material_find(const CK_ATTRIBUTE *list, size_t n, CK_ATTRIBUTE_TYPE t)
 {
 	for (size_t i = 0; i < n; i++)
 		if (list[i].type == t)
@@ -500,17 +500,16 @@ static te_err to_pkey_ec(const te_p11_material *m, EVP_PKEY **out)
 	te_buf_init(&point, 0);
 	TE_GUARD_PTR(bld, TE_ERR_NO_MEMORY, "out of memory");
 	TE_ENSURE(d != NULL, TE_ERR_INTERNAL, "EC private value missing");
-	TE_GUARD_OSSL(OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
-						      m->type == TE_HSM_KEY_EC_P256 ? "P-256"
-										    : "P-384",
-						      0),
-		      "EC group");
+	TE_GUARD_OSSL(
+	    OSSL_PARAM_BLD_push_utf8_string(bld, OSSL_PKEY_PARAM_GROUP_NAME,
+	                                    m->type == TE_HSM_KEY_EC_P256 ? "P-256" : "P-384", 0),
+	    "EC group");
 	TE_GUARD(bld_push(bld, OSSL_PKEY_PARAM_PRIV_KEY, d->pValue, d->ulValueLen, 1, &bn));
 	if (q != NULL) {
 		TE_GUARD(point_unwrap(m->type, q->pValue, q->ulValueLen, &point));
 		TE_GUARD_OSSL(OSSL_PARAM_BLD_push_octet_string(bld, OSSL_PKEY_PARAM_PUB_KEY,
-							       point.data, point.len),
-			      "EC public point");
+		                                               point.data, point.len),
+		              "EC public point");
 	}
 	TE_GUARD(pkey_from_params("EC", bld, out));
 out:
@@ -531,9 +530,9 @@ static te_err to_pkey_rsa(const te_p11_material *m, EVP_PKEY **out)
 		const CK_ATTRIBUTE *a = material_find(m->priv, m->n_priv, rsa_parts[i].attr);
 
 		TE_ENSURE(a != NULL, TE_ERR_INTERNAL, "RSA key part %s missing",
-			  rsa_parts[i].param);
-		TE_GUARD(bld_push(bld, rsa_parts[i].param, a->pValue, a->ulValueLen, i >= 2,
-				  &bn[i]));
+		          rsa_parts[i].param);
+		TE_GUARD(
+		    bld_push(bld, rsa_parts[i].param, a->pValue, a->ulValueLen, i >= 2, &bn[i]));
 	}
 	TE_GUARD(pkey_from_params("RSA", bld, out));
 out:
@@ -555,7 +554,8 @@ te_err te_p11_material_to_pkey(const te_p11_material *m, EVP_PKEY **out)
 	case TE_HSM_KEY_ED25519:
 		seed = material_find(m->priv, m->n_priv, CKA_VALUE);
 		if (seed == NULL || seed->ulValueLen != 32)
-			return te_err_set(TE_ERR_MALFORMED, "Ed25519 private value is not 32 bytes");
+			return te_err_set(TE_ERR_MALFORMED,
+			                  "Ed25519 private value is not 32 bytes");
 		pkey = EVP_PKEY_new_raw_private_key(EVP_PKEY_ED25519, NULL, seed->pValue, 32);
 		if (pkey == NULL)
 			return te_err_set_ossl(TE_ERR_CRYPTO, "Ed25519 private key");
@@ -567,7 +567,7 @@ te_err te_p11_material_to_pkey(const te_p11_material *m, EVP_PKEY **out)
 		return to_pkey_rsa(m, out);
 	default:
 		return te_err_set(TE_ERR_INTERNAL, "no private key for type %s",
-				  te_hsm_key_type_name(m->type));
+		                  te_hsm_key_type_name(m->type));
 	}
 }
 
@@ -584,23 +584,25 @@ te_err te_p11_ecdsa_raw_to_der(const uint8_t *rs, size_t rs_len, uint8_t *out, s
 	te_err rc = TE_OK;
 	ECDSA_SIG *sig = NULL;
 	BIGNUM *r = NULL, *s = NULL;
-	unsigned char *p = out;
+	uint8_t der[2 * (66 + 3) + 3]; /* the largest, P-521's, fits */
+	unsigned char *p = der;
 	int n;
 
 	TE_ENSURE(rs_len > 0 && rs_len % 2 == 0 && rs_len <= 2 * 66, TE_ERR_CRYPTO,
-		  "token returned an ECDSA signature of %zu bytes", rs_len);
+	          "token returned an ECDSA signature of %zu bytes", rs_len);
 	sig = ECDSA_SIG_new();
 	r = BN_bin2bn(rs, (int)(rs_len / 2), NULL);
 	s = BN_bin2bn(rs + rs_len / 2, (int)(rs_len / 2), NULL);
 	TE_ENSURE(sig != NULL && r != NULL && s != NULL, TE_ERR_NO_MEMORY, "out of memory");
 	TE_GUARD_OSSL(ECDSA_SIG_set0(sig, r, s), "ECDSA signature");
 	r = s = NULL; /* owned by sig now */
-	n = i2d_ECDSA_SIG(sig, NULL);
-	TE_ENSURE(n > 0, TE_ERR_CRYPTO, "cannot encode the ECDSA signature");
-	TE_ENSURE((size_t)n <= *out_len, TE_ERR_BUFFER_TOO_SMALL,
-		  "ECDSA signature needs %d bytes", n);
+	/* One encoding pass, into room that fits any curve's signature. */
 	n = i2d_ECDSA_SIG(sig, &p);
-	TE_ENSURE(n > 0, TE_ERR_CRYPTO, "cannot encode the ECDSA signature");
+	TE_ENSURE(n > 0 && (size_t)n <= sizeof(der), TE_ERR_CRYPTO,
+	          "cannot encode the ECDSA signature");
+	TE_ENSURE((size_t)n <= *out_len, TE_ERR_BUFFER_TOO_SMALL, "ECDSA signature needs %d bytes",
+	          n);
+	memcpy(out, der, (size_t)n);
 	*out_len = (size_t)n;
 out:
 	BN_free(r);
@@ -614,28 +616,27 @@ void te_p11_digestinfo_sha256(const uint8_t digest[32], uint8_t out[TE_P11_DIGES
 	/* DigestInfo { AlgorithmIdentifier { id-sha256, NULL }, OCTET STRING }
 	 * prefix, as RFC 8017 section 9.2 note 1 lists it. */
 	static const uint8_t prefix[19] = {0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60,
-					   0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
-					   0x01, 0x05, 0x00, 0x04, 0x20};
+	                                   0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+	                                   0x01, 0x05, 0x00, 0x04, 0x20};
 
 	memcpy(out, prefix, sizeof(prefix));
 	memcpy(out + sizeof(prefix), digest, 32);
 }
 
-te_err te_p11_oaep_decode(const uint8_t *em, size_t em_len, size_t k, uint8_t *out,
-			  size_t *out_len)
+te_err te_p11_oaep_decode(const uint8_t *em, size_t em_len, size_t k, uint8_t *out, size_t *out_len)
 {
 	te_err rc = TE_OK;
 	uint8_t *tmp = NULL;
 	int n;
 
 	TE_ENSURE(k >= 2 * 32 + 2 && k <= 1024 && em_len <= k, TE_ERR_DECRYPT_FAILED,
-		  "RSA-OAEP block of %zu bytes for a %zu-byte modulus", em_len, k);
+	          "RSA-OAEP block of %zu bytes for a %zu-byte modulus", em_len, k);
 	tmp = malloc(k);
 	TE_GUARD_PTR(tmp, TE_ERR_NO_MEMORY, "out of memory");
 	/* Constant time in OpenSSL; the error queue says why, which must
 	 * not reach the caller (a padding oracle), so it is cleared. */
 	n = RSA_padding_check_PKCS1_OAEP_mgf1(tmp, (int)k, em, (int)em_len, (int)k, NULL, 0,
-					      EVP_sha256(), EVP_sha256());
+	                                      EVP_sha256(), EVP_sha256());
 	ERR_clear_error();
 	TE_ENSURE(n >= 0, TE_ERR_DECRYPT_FAILED, "RSA-OAEP decryption failed");
 	if (*out_len < (size_t)n) {

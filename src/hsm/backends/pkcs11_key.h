@@ -36,10 +36,10 @@ size_t te_p11_ecdsa_der_max(te_hsm_key_type type);
 /* A public key from CKA_EC_POINT (DER OCTET STRING, or the raw point some
  * modules return) for an EC or Ed25519 type. */
 te_err te_p11_pub_from_point(te_hsm_key_type type, const uint8_t *point, size_t len,
-			     EVP_PKEY **out) TE_MUST_CHECK;
+                             EVP_PKEY **out) TE_MUST_CHECK;
 /* A public key from CKA_MODULUS and CKA_PUBLIC_EXPONENT. */
 te_err te_p11_pub_from_rsa(const uint8_t *n, size_t n_len, const uint8_t *e, size_t e_len,
-			   EVP_PKEY **out) TE_MUST_CHECK;
+                           EVP_PKEY **out) TE_MUST_CHECK;
 
 /* --- key material for C_CreateObject, and back -------------------------------- */
 
@@ -52,28 +52,27 @@ typedef struct te_p11_material {
 	te_hsm_key_type type;
 	CK_ATTRIBUTE priv[TE_P11_MAT_MAX]; /* values of the private object */
 	size_t n_priv;
-	CK_ATTRIBUTE pub[TE_P11_MAT_MAX];  /* values of the public object */
+	CK_ATTRIBUTE pub[TE_P11_MAT_MAX]; /* values of the public object */
 	size_t n_pub;
-	uint8_t *mem;                      /* te_secure_alloc; holds every value */
+	uint8_t *mem; /* te_secure_alloc; holds every value */
 	size_t mem_len, mem_used;
 } te_p11_material;
 
 /* Splits an OpenSSL private key of the given type into attributes. */
 te_err te_p11_material_from_pkey(EVP_PKEY *pkey, te_hsm_key_type type,
-				 te_p11_material *m) TE_MUST_CHECK;
+                                 te_p11_material *m) TE_MUST_CHECK;
 
 /* The attribute types to read back for an export of type: the private
  * object's (*priv) and the public object's (*pub). */
-void te_p11_material_attrs(te_hsm_key_type type, const CK_ATTRIBUTE_TYPE **priv,
-			   size_t *n_priv, const CK_ATTRIBUTE_TYPE **pub, size_t *n_pub);
+void te_p11_material_attrs(te_hsm_key_type type, const CK_ATTRIBUTE_TYPE **priv, size_t *n_priv,
+                           const CK_ATTRIBUTE_TYPE **pub, size_t *n_pub);
 
 /* Prepares m to receive values of up to total bytes (te_p11_material_put). */
-te_err te_p11_material_init(te_p11_material *m, te_hsm_key_type type,
-			    size_t total) TE_MUST_CHECK;
+te_err te_p11_material_init(te_p11_material *m, te_hsm_key_type type, size_t total) TE_MUST_CHECK;
 /* Appends attribute t with len bytes of room to the private (is_pub 0) or
  * public list; *room points at the room. */
 te_err te_p11_material_put(te_p11_material *m, int is_pub, CK_ATTRIBUTE_TYPE t, size_t len,
-			   uint8_t **room) TE_MUST_CHECK;
+                           uint8_t **room) TE_MUST_CHECK;
 
 /* An OpenSSL private key from values read back off the token. */
 te_err te_p11_material_to_pkey(const te_p11_material *m, EVP_PKEY **out) TE_MUST_CHECK;
@@ -85,18 +84,17 @@ void te_p11_material_free(te_p11_material *m);
 /* ECDSA r||s as returned by CKM_ECDSA, as a DER ECDSA-Sig-Value.  *out_len
  * has the room of out; on success the length written. */
 te_err te_p11_ecdsa_raw_to_der(const uint8_t *rs, size_t rs_len, uint8_t *out,
-			       size_t *out_len) TE_MUST_CHECK;
+                               size_t *out_len) TE_MUST_CHECK;
 
 /* PKCS#1 v1.5 DigestInfo for a SHA-256 digest (RFC 8017 section 9.2),
  * the input CKM_RSA_PKCS signs.  out has 51 bytes of room. */
 #define TE_P11_DIGESTINFO_SHA256_LEN 51
-void te_p11_digestinfo_sha256(const uint8_t digest[32],
-			      uint8_t out[TE_P11_DIGESTINFO_SHA256_LEN]);
+void te_p11_digestinfo_sha256(const uint8_t digest[32], uint8_t out[TE_P11_DIGESTINFO_SHA256_LEN]);
 
 /* Decodes an RSA-OAEP (SHA-256, MGF1-SHA-256, empty label) encoded block
  * of a k-byte modulus, as CKM_RSA_X_509 decryption returns it.  *out_len
  * has the room of out; TE_ERR_DECRYPT_FAILED when the padding is bad. */
 te_err te_p11_oaep_decode(const uint8_t *em, size_t em_len, size_t k, uint8_t *out,
-			  size_t *out_len) TE_MUST_CHECK;
+                          size_t *out_len) TE_MUST_CHECK;
 
 #endif

@@ -26,27 +26,27 @@
 #include "hsm/backends/pkcs11_int.h"
 #include "trustedge/te_mem.h"
 
-#define PIN_MAX 256
+#define PIN_MAX   256
 #define SLOTS_MAX 256
 
 const CK_MECHANISM_TYPE te_p11_mech_list[TE_P11_M__COUNT] = {
-	[TE_P11_M_RSA_KEYGEN] = CKM_RSA_PKCS_KEY_PAIR_GEN,
-	[TE_P11_M_RSA_PKCS] = CKM_RSA_PKCS,
-	[TE_P11_M_RSA_X509] = CKM_RSA_X_509,
-	[TE_P11_M_RSA_OAEP] = CKM_RSA_PKCS_OAEP,
-	[TE_P11_M_RSA_PSS] = CKM_RSA_PKCS_PSS,
-	[TE_P11_M_SHA256_RSA_PKCS] = CKM_SHA256_RSA_PKCS,
-	[TE_P11_M_SHA256_RSA_PSS] = CKM_SHA256_RSA_PKCS_PSS,
-	[TE_P11_M_HMAC_SHA256] = CKM_SHA256_HMAC,
-	[TE_P11_M_GENERIC_KEYGEN] = CKM_GENERIC_SECRET_KEY_GEN,
-	[TE_P11_M_EC_KEYGEN] = CKM_EC_KEY_PAIR_GEN,
-	[TE_P11_M_ECDSA] = CKM_ECDSA,
-	[TE_P11_M_ECDSA_SHA256] = CKM_ECDSA_SHA256,
-	[TE_P11_M_ECDSA_SHA384] = CKM_ECDSA_SHA384,
-	[TE_P11_M_ED_KEYGEN] = CKM_EC_EDWARDS_KEY_PAIR_GEN,
-	[TE_P11_M_EDDSA] = CKM_EDDSA,
-	[TE_P11_M_AES_KEYGEN] = CKM_AES_KEY_GEN,
-	[TE_P11_M_AES_GCM] = CKM_AES_GCM,
+    [TE_P11_M_RSA_KEYGEN] = CKM_RSA_PKCS_KEY_PAIR_GEN,
+    [TE_P11_M_RSA_PKCS] = CKM_RSA_PKCS,
+    [TE_P11_M_RSA_X509] = CKM_RSA_X_509,
+    [TE_P11_M_RSA_OAEP] = CKM_RSA_PKCS_OAEP,
+    [TE_P11_M_RSA_PSS] = CKM_RSA_PKCS_PSS,
+    [TE_P11_M_SHA256_RSA_PKCS] = CKM_SHA256_RSA_PKCS,
+    [TE_P11_M_SHA256_RSA_PSS] = CKM_SHA256_RSA_PKCS_PSS,
+    [TE_P11_M_HMAC_SHA256] = CKM_SHA256_HMAC,
+    [TE_P11_M_GENERIC_KEYGEN] = CKM_GENERIC_SECRET_KEY_GEN,
+    [TE_P11_M_EC_KEYGEN] = CKM_EC_KEY_PAIR_GEN,
+    [TE_P11_M_ECDSA] = CKM_ECDSA,
+    [TE_P11_M_ECDSA_SHA256] = CKM_ECDSA_SHA256,
+    [TE_P11_M_ECDSA_SHA384] = CKM_ECDSA_SHA384,
+    [TE_P11_M_ED_KEYGEN] = CKM_EC_EDWARDS_KEY_PAIR_GEN,
+    [TE_P11_M_EDDSA] = CKM_EDDSA,
+    [TE_P11_M_AES_KEYGEN] = CKM_AES_KEY_GEN,
+    [TE_P11_M_AES_GCM] = CKM_AES_GCM,
 };
 
 /* --- modules, once per process ---------------------------------------------- */
@@ -57,7 +57,8 @@ struct te_p11_module {
 	void *dl;
 	CK_FUNCTION_LIST *f;
 	unsigned refs;
-	int ours; /* we initialised it, so we finalise it */
+	int ours;            /* we initialised it, so we finalise it */
+	pthread_rwlock_t rw; /* see te_p11_lock */
 };
 
 static pthread_mutex_t modules_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -89,7 +90,7 @@ static te_err module_initialize(struct te_p11_module *m)
 	}
 	if (rv != CKR_OK)
 		return te_p11_fail(rv, m->path, TE_P11_NO_MECH, NULL,
-				   "PKCS#11 module '%s': C_Initialize failed", m->path);
+		                   "PKCS#11 module '%s': C_Initialize failed", m->path);
 	m->ours = 1;
 	return TE_OK;
 }
@@ -103,6 +104,16 @@ static te_err module_load(const char *path, struct te_p11_module **out)
 	void *sym;
 
 	TE_ENSURE(m != NULL, TE_ERR_NO_MEMORY, "out of memory");
+	{
+		pthread_rwlockattr_t ra;
+
+		/* Writers first: a steady stream of signers must not starve
+		 * a key being created. */
+		pthread_rwlockattr_init(&ra);
+		pthread_rwlockattr_setkind_np(&ra, PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP);
+		pthread_rwlock_init(&m->rw, &ra);
+		pthread_rwlockattr_destroy(&ra);
+	}
 	m->path = strdup(path);
 	TE_ENSURE(m->path != NULL, TE_ERR_NO_MEMORY, "out of memory");
 	dlerror();
@@ -110,23 +121,23 @@ static te_err module_load(const char *path, struct te_p11_module **out)
 	if (m->dl == NULL) {
 		const char *why = dlerror();
 		rc = te_err_set(TE_ERR_CONFIG,
-				"cannot load PKCS#11 module '%s': %s (check the 'module' setting: "
-				"it must be the path of the token's PKCS#11 library, e.g. "
-				"/usr/lib/softhsm/libsofthsm2.so for SoftHSM2 on Debian)",
-				path, why != NULL ? why : "unknown dlopen error");
+		                "cannot load PKCS#11 module '%s': %s (check the 'module' setting: "
+		                "it must be the path of the token's PKCS#11 library, e.g. "
+		                "/usr/lib/softhsm/libsofthsm2.so for SoftHSM2 on Debian)",
+		                path, why != NULL ? why : "unknown dlopen error");
 		goto out;
 	}
 	sym = dlsym(m->dl, "C_GetFunctionList");
 	TE_ENSURE(sym != NULL, TE_ERR_CONFIG,
-		  "'%s' is not a PKCS#11 module: it has no C_GetFunctionList", path);
+	          "'%s' is not a PKCS#11 module: it has no C_GetFunctionList", path);
 	/* POSIX guarantees data and function pointers convert. */
 	memcpy(&get, &sym, sizeof(get));
 	rv = get(&m->f);
 	TE_ENSURE(rv == CKR_OK && m->f != NULL, TE_ERR_CONFIG,
-		  "PKCS#11 module '%s': C_GetFunctionList returned 0x%lx", path, rv);
+	          "PKCS#11 module '%s': C_GetFunctionList returned 0x%lx", path, rv);
 	TE_ENSURE(m->f->version.major == 2 || m->f->version.major == 3, TE_ERR_UNSUPPORTED,
-		  "PKCS#11 module '%s' implements Cryptoki %u.%u; trustedge needs 2.x or 3.x",
-		  path, m->f->version.major, m->f->version.minor);
+	          "PKCS#11 module '%s' implements Cryptoki %u.%u; trustedge needs 2.x or 3.x", path,
+	          m->f->version.major, m->f->version.minor);
 	*out = m;
 	m = NULL;
 out:
@@ -134,6 +145,7 @@ out:
 		/* Never initialised: safe to unload. */
 		if (m->dl != NULL)
 			dlclose(m->dl);
+		pthread_rwlock_destroy(&m->rw);
 		free(m->path);
 		free(m);
 	}
@@ -173,6 +185,19 @@ static void module_put(struct te_p11_module *m)
 	pthread_mutex_unlock(&modules_mu);
 }
 
+void te_p11_lock(te_p11 *p, int exclusive)
+{
+	if (exclusive)
+		pthread_rwlock_wrlock(&p->mod->rw);
+	else
+		pthread_rwlock_rdlock(&p->mod->rw);
+}
+
+void te_p11_unlock(te_p11 *p)
+{
+	pthread_rwlock_unlock(&p->mod->rw);
+}
+
 /* --- settings and the PIN ------------------------------------------------------- */
 
 typedef struct settings {
@@ -186,10 +211,10 @@ static te_err settings_read(const te_hsm_setting *s, size_t n, settings *out)
 		const char *key;
 		size_t off;
 	} keys[] = {
-		{"module", offsetof(settings, module)},     {"token", offsetof(settings, token)},
-		{"serial", offsetof(settings, serial)},     {"slot", offsetof(settings, slot)},
-		{"pin", offsetof(settings, pin)},	    {"pin_file", offsetof(settings, pin_file)},
-		{"pin_env", offsetof(settings, pin_env)},
+	    {"module", offsetof(settings, module)},   {"token", offsetof(settings, token)},
+	    {"serial", offsetof(settings, serial)},   {"slot", offsetof(settings, slot)},
+	    {"pin", offsetof(settings, pin)},         {"pin_file", offsetof(settings, pin_file)},
+	    {"pin_env", offsetof(settings, pin_env)},
 	};
 	int pins;
 
@@ -202,21 +227,21 @@ static te_err settings_read(const te_hsm_setting *s, size_t n, settings *out)
 				continue;
 			if (*slot != NULL)
 				return te_err_set(TE_ERR_CONFIG, "pkcs11 setting '%s' given twice",
-						  keys[k].key);
+				                  keys[k].key);
 			if (s[i].value[0] == '\0')
 				return te_err_set(TE_ERR_CONFIG, "pkcs11 setting '%s' is empty",
-						  keys[k].key);
+				                  keys[k].key);
 			*slot = s[i].value;
 		}
 	}
 	if (out->module == NULL)
 		return te_err_set(TE_ERR_CONFIG,
-				  "the pkcs11 backend needs the 'module' setting (the path of the "
-				  "token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so)");
+		                  "the pkcs11 backend needs the 'module' setting (the path of the "
+		                  "token's PKCS#11 library, e.g. /usr/lib/softhsm/libsofthsm2.so)");
 	pins = (out->pin != NULL) + (out->pin_file != NULL) + (out->pin_env != NULL);
 	if (pins > 1)
 		return te_err_set(TE_ERR_CONFIG,
-				  "give only one of the pkcs11 settings pin, pin_file and pin_env");
+		                  "give only one of the pkcs11 settings pin, pin_file and pin_env");
 	return TE_OK;
 }
 
@@ -226,7 +251,7 @@ static te_err pin_store(te_p11 *p, const uint8_t *v, size_t len, const char *fro
 		return te_err_set(TE_ERR_CONFIG, "the PIN from %s is empty", from);
 	if (len > PIN_MAX)
 		return te_err_set(TE_ERR_CONFIG, "the PIN from %s is longer than %d bytes", from,
-				  PIN_MAX);
+		                  PIN_MAX);
 	p->pin = te_secure_alloc(len);
 	if (p->pin == NULL)
 		return te_err_set(TE_ERR_NO_MEMORY, "out of secure memory");
@@ -247,34 +272,33 @@ static te_err pin_from_file(te_p11 *p, const char *path)
 
 	if (fd < 0)
 		return te_err_set(TE_ERR_CONFIG, "cannot open pin_file '%s': %s", path,
-				  strerror(errno));
+		                  strerror(errno));
 	TE_ENSURE(fstat(fd, &st) == 0, TE_ERR_IO, "cannot stat pin_file '%s': %s", path,
-		  strerror(errno));
-	TE_ENSURE(S_ISREG(st.st_mode), TE_ERR_CONFIG, "pin_file '%s' is not a regular file",
-		  path);
+	          strerror(errno));
+	TE_ENSURE(S_ISREG(st.st_mode), TE_ERR_CONFIG, "pin_file '%s' is not a regular file", path);
 	TE_ENSURE((st.st_mode & 0077) == 0, TE_ERR_PERMISSION,
-		  "pin_file '%s' has mode %04o; a PIN file must be readable by its owner only "
-		  "(0600 or 0400: chmod 600 '%s')",
-		  path, (unsigned)(st.st_mode & 07777), path);
+	          "pin_file '%s' has mode %04o; a PIN file must be readable by its owner only "
+	          "(0600 or 0400: chmod 600 '%s')",
+	          path, (unsigned)(st.st_mode & 07777), path);
 	for (;;) {
 		ssize_t r = read(fd, buf + len, sizeof(buf) - len);
 
 		if (r < 0 && errno == EINTR)
 			continue;
 		TE_ENSURE(r >= 0, TE_ERR_IO, "cannot read pin_file '%s': %s", path,
-			  strerror(errno));
+		          strerror(errno));
 		if (r == 0)
 			break;
 		len += (size_t)r;
 		TE_ENSURE(len < sizeof(buf), TE_ERR_CONFIG,
-			  "pin_file '%s' is longer than a PIN can be (%d bytes)", path, PIN_MAX);
+		          "pin_file '%s' is longer than a PIN can be (%d bytes)", path, PIN_MAX);
 	}
 	if (len > 0 && buf[len - 1] == '\n')
 		len--;
 	if (len > 0 && buf[len - 1] == '\r')
 		len--;
 	TE_ENSURE(memchr(buf, '\n', len) == NULL, TE_ERR_CONFIG,
-		  "pin_file '%s' has more than one line; it must hold the PIN only", path);
+	          "pin_file '%s' has more than one line; it must hold the PIN only", path);
 	TE_GUARD(pin_store(p, buf, len, "pin_file"));
 out:
 	te_memzero(buf, sizeof(buf));
@@ -295,8 +319,8 @@ static te_err pin_load(te_p11 *p, const settings *s)
 	v = getenv(s->pin_env);
 	if (v == NULL)
 		return te_err_set(TE_ERR_CONFIG,
-				  "environment variable '%s' (named by pin_env) is not set",
-				  s->pin_env);
+		                  "environment variable '%s' (named by pin_env) is not set",
+		                  s->pin_env);
 	return pin_store(p, (const uint8_t *)v, strlen(v), "pin_env");
 }
 
@@ -319,10 +343,11 @@ static te_err slot_parse(const char *s, CK_SLOT_ID *out)
 	errno = 0;
 	v = strtoul(s, &end, 0);
 	if (errno != 0 || end == s || *end != '\0' || s[0] == '-')
-		return te_err_set(TE_ERR_CONFIG,
-				  "pkcs11 setting slot '%s' is not a slot ID (a number such as 0 or "
-				  "0x1f)",
-				  s);
+		return te_err_set(
+		    TE_ERR_CONFIG,
+		    "pkcs11 setting slot '%s' is not a slot ID (a number such as 0 or "
+		    "0x1f)",
+		    s);
 	*out = v;
 	return TE_OK;
 }
@@ -337,11 +362,11 @@ static void token_list_add(char *list, size_t len, const CK_TOKEN_INFO *ti, CK_S
 	field_copy(serial, ti->serialNumber, sizeof(ti->serialNumber));
 	if (off < len)
 		snprintf(list + off, len - off, "%s'%s' (serial %s, slot %lu)", off ? ", " : "",
-			 label, serial, slot);
+		         label, serial, slot);
 }
 
 static int token_matches(const settings *s, const CK_TOKEN_INFO *ti, CK_SLOT_ID slot,
-			 CK_SLOT_ID want_slot)
+                         CK_SLOT_ID want_slot)
 {
 	char label[33], serial[17];
 
@@ -387,7 +412,7 @@ static te_err token_select(te_p11 *p, const settings *s)
 	rv = p->f->C_GetSlotList(CK_TRUE, slots, &n);
 	if (rv != CKR_OK)
 		return te_p11_fail(rv, "?", TE_P11_NO_MECH, NULL,
-				   "PKCS#11 module '%s': cannot list slots", p->mod->path);
+		                   "PKCS#11 module '%s': cannot list slots", p->mod->path);
 	for (CK_ULONG i = 0; i < n; i++) {
 		if (p->f->C_GetTokenInfo(slots[i], &ti) != CKR_OK)
 			continue;
@@ -401,25 +426,25 @@ static te_err token_select(te_p11 *p, const settings *s)
 	}
 	if (found == 0 && n == 0)
 		return te_err_set(TE_ERR_NOT_FOUND,
-				  "PKCS#11 module '%s' shows no token at all (is the token plugged "
-				  "in and initialised? for SoftHSM2 check SOFTHSM2_CONF and "
-				  "softhsm2-util --show-slots)",
-				  p->mod->path);
+		                  "PKCS#11 module '%s' shows no token at all (is the token plugged "
+		                  "in and initialised? for SoftHSM2 check SOFTHSM2_CONF and "
+		                  "softhsm2-util --show-slots)",
+		                  p->mod->path);
 	if (found == 0)
 		return te_err_set(TE_ERR_NOT_FOUND,
-				  "no token with %s in PKCS#11 module '%s'; tokens present: %s",
-				  wanted(s, want, sizeof(want)), p->mod->path, present);
+		                  "no token with %s in PKCS#11 module '%s'; tokens present: %s",
+		                  wanted(s, want, sizeof(want)), p->mod->path, present);
 	if (found > 1)
 		return te_err_set(TE_ERR_CONFIG,
-				  "%d tokens match in PKCS#11 module '%s' (%s); set token, serial "
-				  "or slot to pick one",
-				  found, p->mod->path, present);
+		                  "%d tokens match in PKCS#11 module '%s' (%s); set token, serial "
+		                  "or slot to pick one",
+		                  found, p->mod->path, present);
 	field_copy(p->label, chosen_ti.label, sizeof(chosen_ti.label));
 	field_copy(p->manufacturer, chosen_ti.manufacturerID, sizeof(chosen_ti.manufacturerID));
 	field_copy(p->model, chosen_ti.model, sizeof(chosen_ti.model));
 	field_copy(p->serial, chosen_ti.serialNumber, sizeof(chosen_ti.serialNumber));
 	TE_ENSURE(chosen_ti.flags & CKF_TOKEN_INITIALIZED, TE_ERR_CONFIG,
-		  "token in slot %lu of '%s' is not initialised", p->slot, p->mod->path);
+	          "token in slot %lu of '%s' is not initialised", p->slot, p->mod->path);
 	if (!(chosen_ti.flags & CKF_LOGIN_REQUIRED))
 		p->no_login = 1;
 	else if (chosen_ti.flags & CKF_PROTECTED_AUTHENTICATION_PATH)
@@ -437,7 +462,7 @@ static void identity_load(te_p11 *p)
 	if (p->f->C_GetInfo(&info) == CKR_OK) {
 		field_copy(p->lib_manufacturer, info.manufacturerID, sizeof(info.manufacturerID));
 		field_copy(p->lib_description, info.libraryDescription,
-			   sizeof(info.libraryDescription));
+		           sizeof(info.libraryDescription));
 		p->lib_major = info.libraryVersion.major;
 		p->lib_minor = info.libraryVersion.minor;
 	}
@@ -461,7 +486,7 @@ static te_err mechs_load(te_p11 *p)
 	}
 	if (rv != CKR_OK)
 		return te_p11_fail(rv, p->label, TE_P11_NO_MECH, NULL,
-				   "cannot list the mechanisms of token '%s'", p->label);
+		                   "cannot list the mechanisms of token '%s'", p->label);
 	for (CK_ULONG i = 0; i < n; i++)
 		for (unsigned b = 0; b < TE_P11_M__COUNT; b++)
 			if (list[i] == te_p11_mech_list[b])
@@ -488,9 +513,9 @@ te_err te_p11_login(te_p11 *p, CK_SESSION_HANDLE s)
 		return TE_OK;
 	if (p->pin == NULL && !p->login_null)
 		return te_err_set(TE_ERR_CONFIG,
-				  "token '%s' needs a login: set the pkcs11 setting pin, pin_file "
-				  "or pin_env",
-				  p->label);
+		                  "token '%s' needs a login: set the pkcs11 setting pin, pin_file "
+		                  "or pin_env",
+		                  p->label);
 	rv = p->f->C_Login(s, CKU_USER, p->pin, p->pin_len);
 	if (rv == CKR_OK || rv == CKR_USER_ALREADY_LOGGED_IN)
 		return TE_OK;
@@ -501,7 +526,7 @@ te_err te_p11_login(te_p11 *p, CK_SESSION_HANDLE s)
 		st.locked = (ti.flags & CKF_USER_PIN_LOCKED) != 0;
 	}
 	return te_p11_fail(rv, p->label, TE_P11_NO_MECH, &st, "cannot log in to token '%s'",
-			   p->label);
+	                   p->label);
 }
 
 /* Opens a read-write session and makes sure the user is logged in: the
@@ -517,7 +542,7 @@ static te_err sess_open(te_p11 *p, CK_SESSION_HANDLE *out)
 	rv = p->f->C_OpenSession(p->slot, CKF_SERIAL_SESSION | CKF_RW_SESSION, NULL, NULL, &s);
 	if (rv != CKR_OK)
 		return te_p11_fail(rv, p->label, TE_P11_NO_MECH, NULL,
-				   "cannot open a session with token '%s'", p->label);
+		                   "cannot open a session with token '%s'", p->label);
 	rv = p->f->C_GetSessionInfo(s, &si);
 	if (rv != CKR_OK || si.state != CKS_RW_USER_FUNCTIONS)
 		TE_GUARD(te_p11_login(p, s));
@@ -613,7 +638,7 @@ te_err te_p11_token_open(const te_hsm_setting *settings_in, size_t n, te_p11 **o
 	p->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
 	p->sha384 = EVP_MD_fetch(NULL, "SHA384", NULL);
 	TE_ENSURE(p->sha256 != NULL && p->sha384 != NULL, TE_ERR_UNSUPPORTED,
-		  "OpenSSL lacks SHA-256 or SHA-384 (check the provider configuration)");
+	          "OpenSSL lacks SHA-256 or SHA-384 (check the provider configuration)");
 	TE_GUARD(module_get(s_.module, &p->mod));
 	p->f = p->mod->f;
 	TE_GUARD(token_select(p, &s_));
@@ -621,7 +646,10 @@ te_err te_p11_token_open(const te_hsm_setting *settings_in, size_t n, te_p11 **o
 	TE_GUARD(mechs_load(p));
 	/* A first session now, so a wrong PIN is reported when the backend
 	 * opens rather than at the first key operation. */
-	TE_GUARD(sess_open(p, &s));
+	te_p11_lock(p, 0);
+	rc = sess_open(p, &s);
+	te_p11_unlock(p);
+	TE_GUARD(rc);
 	te_p11_sess_put(p, s);
 	p->cache_gen = te_p11_generation();
 	*out = p;

@@ -377,22 +377,8 @@ static te_err meta_from_attrs(const te_hsm_key_attrs *attrs, te_hsm_key_type typ
 			      te_keyfile_meta *meta)
 {
 	meta->type = type;
-	meta->usage = attrs->usage ? attrs->usage : te_hsm_key_type_default_usage(type);
 	meta->exportable = attrs->exportable != 0;
-	/* Usages that the type cannot do are refused at creation, so a key's
-	 * recorded usage always means something. */
-	if (type == TE_HSM_KEY_AES_256_GCM && (meta->usage & ~TE_HSM_USAGE_ENCRYPT))
-		return te_err_set(TE_ERR_INVALID_ARG, "aes-256-gcm keys can only have usage encrypt");
-	if (type == TE_HSM_KEY_HMAC_SHA256 && (meta->usage & TE_HSM_USAGE_ENCRYPT))
-		return te_err_set(TE_ERR_INVALID_ARG, "hmac-sha256 keys cannot have usage encrypt");
-	if (!te_hsm_key_type_is_secret(type) && (meta->usage & TE_HSM_USAGE_DERIVE))
-		return te_err_set(TE_ERR_INVALID_ARG, "only hmac-sha256 keys can have usage derive");
-	if ((type == TE_HSM_KEY_EC_P256 || type == TE_HSM_KEY_EC_P384 ||
-	     type == TE_HSM_KEY_ED25519) &&
-	    (meta->usage & TE_HSM_USAGE_ENCRYPT))
-		return te_err_set(TE_ERR_INVALID_ARG, "%s keys cannot have usage encrypt",
-				  te_hsm_key_type_name(type));
-	return TE_OK;
+	return te_hsm_policy_new_usage(type, attrs->usage, &meta->usage);
 }
 
 /* --- backend entry points: lifecycle ------------------------------------- */

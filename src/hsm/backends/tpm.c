@@ -561,25 +561,6 @@ out:
 
 /* --- lifecycle ---------------------------------------------------------------- */
 
-/* Usage for new keys: the type's default when 0, and only what fits. */
-static te_err usage_resolve(te_hsm_key_type type, uint32_t usage, uint32_t *out)
-{
-	uint32_t u = usage ? usage : te_hsm_key_type_default_usage(type);
-
-	if (type == TE_HSM_KEY_AES_256_GCM && (u & ~TE_HSM_USAGE_ENCRYPT))
-		return te_err_set(TE_ERR_INVALID_ARG, "aes-256-gcm keys can only have usage encrypt");
-	if (type == TE_HSM_KEY_HMAC_SHA256 && (u & TE_HSM_USAGE_ENCRYPT))
-		return te_err_set(TE_ERR_INVALID_ARG, "hmac-sha256 keys cannot have usage encrypt");
-	if (!te_hsm_key_type_is_secret(type) && (u & TE_HSM_USAGE_DERIVE))
-		return te_err_set(TE_ERR_INVALID_ARG, "only hmac-sha256 keys can have usage derive");
-	if ((type == TE_HSM_KEY_EC_P256 || type == TE_HSM_KEY_EC_P384) &&
-	    (u & TE_HSM_USAGE_ENCRYPT))
-		return te_err_set(TE_ERR_INVALID_ARG, "%s keys cannot have usage encrypt",
-				  te_hsm_key_type_name(type));
-	*out = u;
-	return TE_OK;
-}
-
 static te_err exists_check(struct tpm *t, const char *name)
 {
 	char fname[FNAME_MAX];
@@ -661,7 +642,7 @@ static te_err tpm_key_create(void *st, const char *name, const te_hsm_key_attrs 
 	int exportable = attrs->exportable != 0;
 
 	TE_GUARD(type_supported(type));
-	TE_GUARD(usage_resolve(type, attrs->usage, &usage));
+	TE_GUARD(te_hsm_policy_new_usage(type, attrs->usage, &usage));
 	if (exportable && !te_hsm_key_type_is_secret(type))
 		TE_GUARD(no_export(type));
 	if (!te_tpm_blob_sealed(TE_TPM_BLOB_KEY, type, exportable)) {
@@ -848,7 +829,7 @@ static te_err import_secret(struct tpm *t, const char *name, const te_hsm_key_at
 	uint32_t usage = 0;
 	uint8_t hashed[32];
 
-	TE_GUARD(usage_resolve(type, attrs->usage, &usage));
+	TE_GUARD(te_hsm_policy_new_usage(type, attrs->usage, &usage));
 	if (type == TE_HSM_KEY_AES_256_GCM) {
 		TE_ENSURE(len == SECRET_LEN, TE_ERR_INVALID_ARG,
 			  "an aes-256-gcm key is 32 bytes, not %zu", len);
@@ -900,7 +881,7 @@ static te_err tpm_key_import(void *st, const char *name, const te_hsm_key_attrs 
 		  "key material is %s, not %s", te_hsm_key_type_name(found),
 		  te_hsm_key_type_name(type));
 	TE_GUARD(type_supported(found));
-	TE_GUARD(usage_resolve(found, attrs->usage, &usage));
+	TE_GUARD(te_hsm_policy_new_usage(found, attrs->usage, &usage));
 	if (attrs->exportable)
 		TE_GUARD(no_export(found));
 	TE_GUARD(import_asym(t, name, found, usage, pkey));
