@@ -102,6 +102,7 @@ typedef struct te_cli_group {
 
 extern const te_cli_group te_cli_key_group;
 extern const te_cli_group te_cli_cert_group;
+extern const te_cli_group te_cli_config_group;
 
 struct te_cli {
 	/* Option values; flags are set to "" when given.  NULL when absent. */

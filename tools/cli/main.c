@@ -72,6 +72,7 @@ static const cli_opt_def cli_opts[] = {
 static const te_cli_group *const cli_groups[] = {
     &te_cli_key_group,
     &te_cli_cert_group,
+    &te_cli_config_group,
 };
 
 #define CLI_N(a) (sizeof(a) / sizeof((a)[0]))

@@ -1,0 +1,148 @@
+/*
+ * fuzz_ipc.c - libFuzzer target for the daemon's IPC channel.
+ *
+ * The input is sent as one datagram through a SOCK_SEQPACKET socketpair
+ * and read with te_ipc_recv; what it accepts is decoded by its type's
+ * decoder.  Independently, the input is handed as a body to every decoder.
+ * Whatever decodes must re-encode to the very same bytes (and frame), or
+ * the target aborts.
+ */
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "daemon/ipc.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static te_ipc_msg g_msg, g_enc;
+static int g_sv[2] = {-1, -1};
+
+static void check_same(const te_ipc_msg *a, const te_ipc_msg *b)
+{
+	if (a->type != b->type || a->len != b->len || memcmp(a->body, b->body, a->len) != 0)
+		abort();
+}
+
+/* Decodes msg by its type; on success re-encodes into g_enc and compares. */
+static void decode_reencode(const te_ipc_msg *msg)
+{
+	te_ipc_sign_derived_req sd;
+	te_ipc_sign_reply sr;
+	te_ipc_crypt_req cq;
+	te_ipc_crypt_reply cr;
+	te_ipc_error_reply er;
+	te_err rc;
+
+	switch (msg->type) {
+	case TE_IPC_SIGN_DERIVED_REQ:
+		if (te_ipc_sign_derived_req_decode(msg, &sd) != TE_OK)
+			return;
+		rc = te_ipc_sign_derived_req_encode(&sd, &g_enc);
+		break;
+	case TE_IPC_SIGN_REPLY:
+		if (te_ipc_sign_reply_decode(msg, &sr) != TE_OK)
+			return;
+		rc = te_ipc_sign_reply_encode(&sr, &g_enc);
+		break;
+	case TE_IPC_ENCRYPT_REQ:
+		if (te_ipc_encrypt_req_decode(msg, &cq) != TE_OK)
+			return;
+		rc = te_ipc_encrypt_req_encode(&cq, &g_enc);
+		break;
+	case TE_IPC_DECRYPT_REQ:
+		if (te_ipc_decrypt_req_decode(msg, &cq) != TE_OK)
+			return;
+		rc = te_ipc_decrypt_req_encode(&cq, &g_enc);
+		break;
+	case TE_IPC_CRYPT_REPLY:
+		if (te_ipc_crypt_reply_decode(msg, &cr) != TE_OK)
+			return;
+		rc = te_ipc_crypt_reply_encode(&cr, &g_enc);
+		break;
+	case TE_IPC_ERROR_REPLY:
+		if (te_ipc_error_reply_decode(msg, &er) != TE_OK)
+			return;
+		rc = te_ipc_error_reply_encode(&er, &g_enc);
+		break;
+	default:
+		/* The empty types: te_ipc_recv already held them to 0 bytes. */
+		if (msg->len != 0)
+			abort();
+		return;
+	}
+	if (rc != TE_OK)
+		abort();
+	check_same(msg, &g_enc);
+}
+
+/* The whole input as a datagram through the real receive path. */
+static void via_socket(const uint8_t *data, size_t size)
+{
+	uint8_t frame[TE_IPC_HDR_LEN];
+	ssize_t n;
+
+	if (g_sv[0] < 0 &&
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, g_sv) != 0)
+		abort();
+	if (send(g_sv[0], data, size, MSG_NOSIGNAL) != (ssize_t)size)
+		return; /* too big for the socket: nothing to read */
+	if (te_ipc_recv(g_sv[1], &g_msg) != TE_OK) {
+		/* recv must consume the datagram even when it refuses it. */
+		if (recv(g_sv[1], frame, sizeof(frame), MSG_DONTWAIT) >= 0)
+			abort();
+		return;
+	}
+	/* Accepted: the header must be the input's, byte for byte. */
+	if (size != TE_IPC_HDR_LEN + g_msg.len ||
+	    memcmp(g_msg.body, data + TE_IPC_HDR_LEN, g_msg.len) != 0)
+		abort();
+	frame[0] = 0;
+	frame[1] = TE_IPC_VERSION;
+	frame[2] = (uint8_t)(g_msg.type >> 8);
+	frame[3] = (uint8_t)g_msg.type;
+	frame[4] = (uint8_t)(g_msg.id >> 24);
+	frame[5] = (uint8_t)(g_msg.id >> 16);
+	frame[6] = (uint8_t)(g_msg.id >> 8);
+	frame[7] = (uint8_t)g_msg.id;
+	frame[8] = (uint8_t)(g_msg.len >> 24);
+	frame[9] = (uint8_t)(g_msg.len >> 16);
+	frame[10] = (uint8_t)(g_msg.len >> 8);
+	frame[11] = (uint8_t)g_msg.len;
+	if (memcmp(frame, data, sizeof(frame)) != 0)
+		abort();
+	decode_reencode(&g_msg);
+	/* Sending what was accepted must be accepted by te_ipc_send too. */
+	if (te_ipc_send_msg(g_sv[0], &g_msg) != TE_OK)
+		abort();
+	n = recv(g_sv[1], g_enc.body, sizeof(g_enc.body), 0);
+	if (n != (ssize_t)size || memcmp(g_enc.body, data, size) != 0)
+		abort();
+	te_ipc_msg_wipe(&g_msg);
+}
+
+/* The whole input as the body of each type, bypassing the frame checks
+ * (decoders must stand on their own). */
+static void as_bodies(const uint8_t *data, size_t size)
+{
+	if (size > sizeof(g_msg.body))
+		return;
+	for (uint16_t t = TE_IPC_SIGN_DERIVED_REQ; t <= TE_IPC_ERROR_REPLY; t++) {
+		memset(&g_msg, 0, sizeof(g_msg));
+		g_msg.type = t;
+		g_msg.len = (uint32_t)size;
+		if (size > 0)
+			memcpy(g_msg.body, data, size);
+		decode_reencode(&g_msg);
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	via_socket(data, size);
+	as_bodies(data, size);
+	return 0;
+}
