@@ -372,16 +372,21 @@ static te_err te_config_parse_map(struct te_config_parser *p, te_config_node *ma
 	int have = 0;
 	char *key = NULL, *path = NULL;
 	te_config_node *child = NULL;
+	unsigned key_line;
 
 	for (;;) {
 		TE_GUARD(te_config_next(p, &ev, &have));
 		if (ev.type == YAML_MAPPING_END_EVENT)
 			break;
 		TE_GUARD(te_config_map_key(p, map, &ev, &key));
-		TE_GUARD(te_config_path_join(p, te_config_event_line(&ev), map->path, key, 0,
-					     &path));
+		key_line = te_config_event_line(&ev);
+		TE_GUARD(te_config_path_join(p, key_line, map->path, key, 0, &path));
 		TE_GUARD(te_config_next(p, &ev, &have));
 		TE_GUARD(te_config_parse_node(p, &ev, path, depth + 1, &child));
+		/* A block collection's events start at its first entry; the
+		 * line a person looks for in an error is the key's. */
+		if (child->kind != TE_CONFIG_SCALAR)
+			child->line = key_line;
 		child->key = key;
 		key = NULL;
 		TE_GUARD(te_config_node_add(map, child));

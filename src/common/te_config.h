@@ -44,7 +44,8 @@ const te_config_node *te_config_find(const te_config_node *node, const char *pat
 te_config_kind te_config_node_kind(const te_config_node *node);
 /* Scalar text (NUL-terminated); NULL for maps and sequences. */
 const char *te_config_node_scalar(const te_config_node *node);
-/* Line (1-based) where the node starts. */
+/* Line (1-based) of the node: a scalar's own line; for a map or list that
+ * is the value of a key, the key's line. */
 unsigned te_config_node_line(const te_config_node *node);
 /* Full dotted key of the node ("hsm.settings.store", "modules[2].name"). */
 const char *te_config_node_path(const te_config_node *node);

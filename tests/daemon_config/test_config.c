@@ -332,7 +332,7 @@ static void test_unknown_keys(void **state)
 	(void)state;
 	/* A mapping value is placed at its first line (te_config's rule). */
 	load_bad("state_dir: /x\nprovisoning:\n  source: manual\n",
-	         "t.yaml:3: provisoning: unknown key (did you mean 'provisioning'?)");
+	         "t.yaml:2: provisoning: unknown key (did you mean 'provisioning'?)");
 	load_bad("frobnicate: 1\n",
 	         "t.yaml:1: frobnicate: unknown key (known keys here: hsm, state_dir, cert_store, "
 	         "sockets, provisioning, edge_ca, modules, principals, limits, log)");
@@ -342,7 +342,7 @@ static void test_unknown_keys(void **state)
 	load_bad("modules:\n  - name: a\n    uid: 1\n  - name: b\n    gid: 1\n",
 	         "t.yaml:5: modules[1].gid: unknown key (did you mean 'uid'?)");
 	load_bad("sockets:\n  workloads:\n    path: /x\n",
-	         "t.yaml:3: sockets.workloads: unknown key (did you mean 'workload'?)");
+	         "t.yaml:2: sockets.workloads: unknown key (did you mean 'workload'?)");
 	load_bad("hsm:\n  backend: soft\n  stor: /x\n",
 	         "t.yaml:3: hsm.stor: unknown key (expected 'backend' or a mapping of backend "
 	         "settings)");
@@ -360,7 +360,7 @@ static void test_hsm_and_paths(void **state)
 	load_bad("state_dir: var/lib\n",
 	         "t.yaml:1: state_dir: must be an absolute path (starting with '/')");
 	load_bad("cert_store:\n  - /a\n",
-	         "t.yaml:2: cert_store: must be a single value, not a list");
+	         "t.yaml:1: cert_store: must be a single value, not a list");
 	load_bad("state_dir: \"\"\n", "t.yaml:1: state_dir: must not be empty");
 }
 
@@ -390,7 +390,7 @@ static void test_sockets(void **state)
 	load_bad("sockets:\n  identity:\n    path: run/x.sock\n",
 	         "t.yaml:3: sockets.identity.path: must be an absolute path (starting with '/')");
 	load_bad("sockets:\n  workload:\n    path: /run/a.sock\n  keys:\n    path: /run/a.sock\n",
-	         "t.yaml:5: sockets.keys: same path as the workload socket");
+	         "t.yaml:4: sockets.keys: same path as the workload socket");
 	load_bad("sockets:\n  workload: /run/w.sock\n",
 	         "t.yaml:2: sockets.workload: must be a mapping (path, mode, owner, group)");
 }
@@ -405,9 +405,9 @@ static void test_provisioning(void **state)
 	         "t.yaml:2: provisioning.source: unknown source 'magic' (expected manual; dps is "
 	         "planned)");
 	load_bad("provisioning:\n  connection_string: \"" CONNSTR "\"\n",
-	         "t.yaml:2: provisioning: missing 'source'");
+	         "t.yaml:1: provisioning: missing 'source'");
 	load_bad("provisioning:\n  source: manual\n",
-	         "t.yaml:2: provisioning: source manual needs connection_string, or "
+	         "t.yaml:1: provisioning: source manual needs connection_string, or "
 	         "iothub_hostname, device_id and authentication");
 	load_bad("provisioning:\n  source: manual\n  connection_string: \"" CONNSTR "\"\n"
 	         "  device_id: x\n",
@@ -415,10 +415,10 @@ static void test_provisioning(void **state)
 	         "and authentication (give one or the other)");
 	load_bad("provisioning:\n  source: manual\n  iothub_hostname: hub.example.net\n"
 	         "  authentication: {method: sas, key_file: /k}\n",
-	         "t.yaml:2: provisioning: missing 'device_id'");
+	         "t.yaml:1: provisioning: missing 'device_id'");
 	load_bad("provisioning:\n  source: manual\n  iothub_hostname: hub.example.net\n"
 	         "  device_id: d\n",
-	         "t.yaml:2: provisioning: missing 'authentication'");
+	         "t.yaml:1: provisioning: missing 'authentication'");
 	load_bad("provisioning:\n  source: manual\n  iothub_hostname: hub_example\n"
 	         "  device_id: d\n  authentication: {method: sas, key_file: /k}\n",
 	         "t.yaml:3: provisioning.iothub_hostname: not a valid host name");
@@ -437,7 +437,7 @@ static void test_provisioning(void **state)
 	         "key_file and key_uri");
 	load_bad("provisioning:\n  source: manual\n  iothub_hostname: h\n  device_id: d\n"
 	         "  authentication:\n    method: sas\n",
-	         "t.yaml:6: provisioning.authentication: method sas needs exactly one of key_file "
+	         "t.yaml:5: provisioning.authentication: method sas needs exactly one of key_file "
 	         "and key_uri");
 	load_bad("provisioning:\n  source: manual\n  iothub_hostname: h\n  device_id: d\n"
 	         "  authentication:\n    method: sas\n    key_uri: /k\n",
@@ -448,7 +448,7 @@ static void test_provisioning(void **state)
 	         "here: method, key_file, key_uri)");
 	load_bad("provisioning:\n  source: manual\n  iothub_hostname: h\n  device_id: d\n"
 	         "  authentication:\n    method: x509\n    identity_cert: /c\n",
-	         "t.yaml:6: provisioning.authentication: missing 'identity_pk'");
+	         "t.yaml:5: provisioning.authentication: missing 'identity_pk'");
 	load_bad("provisioning:\n  source: manual\n  iothub_hostname: h\n  device_id: d\n"
 	         "  authentication:\n    method: x509\n    identity_cert: /c\n"
 	         "    identity_pk: ../key\n",
@@ -504,8 +504,8 @@ static void test_edge_ca(void **state)
 	load_bad("edge_ca:\n  cert: /c\n  pk: k\n  auto_renew: {threshold: 50%}\n",
 	         "t.yaml:4: edge_ca.auto_renew: applies only to the auto-generated CA, not with "
 	         "cert and pk");
-	load_bad("edge_ca:\n  cert: /c\n", "t.yaml:2: edge_ca: missing 'pk'");
-	load_bad("edge_ca:\n  pk: k\n", "t.yaml:2: edge_ca: missing 'cert'");
+	load_bad("edge_ca:\n  cert: /c\n", "t.yaml:1: edge_ca: missing 'pk'");
+	load_bad("edge_ca:\n  pk: k\n", "t.yaml:1: edge_ca: missing 'cert'");
 	load_bad("edge_ca:\n  auto_generated_ca_lifetime_days: 0\n",
 	         "t.yaml:2: edge_ca.auto_generated_ca_lifetime_days: number out of range "
 	         "(1..3650)");
@@ -539,7 +539,7 @@ static void test_edge_ca(void **state)
 static void test_modules(void **state)
 {
 	(void)state;
-	load_bad("modules:\n  name: a\n", "t.yaml:2: modules: must be a list of modules");
+	load_bad("modules:\n  name: a\n", "t.yaml:1: modules: must be a list of modules");
 	load_bad("modules:\n  - name: a\n    uid: 1\n  - name: a\n    uid: 2\n",
 	         "t.yaml:4: modules[1].name: module 'a' is listed twice (also item 0)");
 	load_bad("modules:\n  - name: a\n    uid: 1\n    cgroup: /x\n",
