@@ -107,6 +107,11 @@ typedef struct te_hsm_setting {
 te_err te_hsm_open(const char *backend, const te_hsm_setting *settings,
 		   size_t n_settings, te_hsm **out) TE_MUST_CHECK;
 void te_hsm_close(te_hsm *hsm);
+/* Checks, without opening anything, that backend is known and, when
+ * setting_key is not NULL, that the backend takes that setting:
+ * TE_ERR_UNSUPPORTED / TE_ERR_CONFIG with the known names in the detail.
+ * For configuration checkers. */
+te_err te_hsm_backend_check(const char *backend, const char *setting_key) TE_MUST_CHECK;
 /* Name of the backend the context runs on. */
 const char *te_hsm_backend_name(const te_hsm *hsm);
 

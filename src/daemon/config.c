@@ -45,7 +45,6 @@
 
 /* Backends the HSM core knows (src/hsm/hsm.c is the authority; this list
  * only lets `config check` catch a typo without opening anything). */
-static const char *const dc_backends[] = {"soft", "pkcs11", "tpm"};
 
 static const char *const dc_socket_keys[TE_DAEMON_SOCKET__COUNT] = {
     "workload", "keys", "certs", "identity", "management",
@@ -501,11 +500,10 @@ static te_err dc_hsm(const dc_ctx *x, const te_config_node *hsm)
 	TE_GUARD(dc_scalar(x, hsm, "backend", 0, &bnode, &backend));
 	if (backend == NULL)
 		backend = dc->hsm_backend;
-	for (i = 0; i < DC_N(dc_backends); i++)
-		if (strcmp(backend, dc_backends[i]) == 0)
-			break;
-	if (i == DC_N(dc_backends)) {
-		rc = dc_err(x, bnode, "unknown backend '%s' (known: soft, pkcs11, tpm)", backend);
+	if (te_hsm_backend_check(backend, NULL) != TE_OK) {
+		char why[256];
+		snprintf(why, sizeof(why), "%s", te_err_detail());
+		rc = dc_err(x, bnode, "%s", why);
 		goto out;
 	}
 	for (i = 0; i < te_config_node_count(hsm); i++) {
@@ -544,6 +542,14 @@ static te_err dc_hsm(const dc_ctx *x, const te_config_node *hsm)
 
 		if (value == NULL) {
 			rc = dc_err(x, child, "must be a single value");
+			goto out;
+		}
+		/* The backend's own list of settings, so a typo is caught here
+		 * and not when the daemon opens the HSM. */
+		if (te_hsm_backend_check(dc->hsm_backend, key) != TE_OK) {
+			char why[256];
+			snprintf(why, sizeof(why), "%s", te_err_detail());
+			rc = dc_err(x, child, "%s", why);
 			goto out;
 		}
 		if (value[0] == '\0') {

@@ -42,32 +42,56 @@ static te_err backend_find(const char *name, const te_hsm_backend_ops **out)
 			  name);
 }
 
+/* The setting keys of a backend, "a, b, c", for messages. */
+static void settings_known(const te_hsm_backend_ops *ops, char *list, size_t len)
+{
+	size_t off = 0;
+
+	list[0] = '\0';
+	for (const char *const *k = ops->settings; k && *k; k++) {
+		int w = snprintf(list + off, len - off, "%s%s", off ? ", " : "", *k);
+		if (w < 0 || (size_t)w >= len - off)
+			break;
+		off += (size_t)w;
+	}
+}
+
+static te_err setting_check(const te_hsm_backend_ops *ops, const char *key)
+{
+	char list[256];
+
+	for (const char *const *k = ops->settings; k && *k; k++)
+		if (strcmp(*k, key) == 0)
+			return TE_OK;
+	settings_known(ops, list, sizeof(list));
+	return te_err_set(TE_ERR_CONFIG, "unknown setting '%s' for HSM backend '%s' (known: %s)", key,
+			  ops->name, list);
+}
+
 static te_err settings_check(const te_hsm_backend_ops *ops, const te_hsm_setting *settings,
 			     size_t n)
 {
 	for (size_t i = 0; i < n; i++) {
-		int known = 0;
+		te_err rc;
 
 		if (settings[i].key == NULL || settings[i].value == NULL)
 			return te_err_set(TE_ERR_INVALID_ARG, "HSM setting %zu has no key or value", i);
-		for (const char *const *k = ops->settings; k && *k && !known; k++)
-			known = strcmp(*k, settings[i].key) == 0;
-		if (!known) {
-			char list[256] = "";
-			size_t off = 0;
-			for (const char *const *k = ops->settings; k && *k; k++) {
-				int w = snprintf(list + off, sizeof(list) - off, "%s%s",
-						 off ? ", " : "", *k);
-				if (w < 0 || (size_t)w >= sizeof(list) - off)
-					break;
-				off += (size_t)w;
-			}
-			return te_err_set(TE_ERR_CONFIG,
-					  "unknown setting '%s' for HSM backend '%s' (known: %s)",
-					  settings[i].key, ops->name, list);
-		}
+		if ((rc = setting_check(ops, settings[i].key)) != TE_OK)
+			return rc;
 	}
 	return TE_OK;
+}
+
+te_err te_hsm_backend_check(const char *backend, const char *setting_key)
+{
+	const te_hsm_backend_ops *ops = NULL;
+	te_err rc;
+
+	if (backend == NULL)
+		return te_err_set(TE_ERR_INVALID_ARG, "no HSM backend named");
+	if ((rc = backend_find(backend, &ops)) != TE_OK)
+		return rc;
+	return setting_key != NULL ? setting_check(ops, setting_key) : TE_OK;
 }
 
 te_err te_hsm_open(const char *backend, const te_hsm_setting *settings, size_t n_settings,

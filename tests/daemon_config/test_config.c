@@ -352,7 +352,10 @@ static void test_hsm_and_paths(void **state)
 {
 	(void)state;
 	load_bad("hsm:\n  backend: sfot\n",
-	         "t.yaml:2: hsm.backend: unknown backend 'sfot' (known: soft, pkcs11, tpm)");
+	         "t.yaml:2: hsm.backend: unknown HSM backend 'sfot' (known: soft, pkcs11, tpm)");
+	load_bad("hsm:\n  backend: soft\n  soft:\n    stor: /x\n",
+	         "t.yaml:4: hsm.soft.stor: unknown setting 'stor' for HSM backend 'soft' (known: "
+	         "store, master_key_file, master_key_tcti)");
 	load_bad("hsm: soft\n", "t.yaml:1: hsm: must be a mapping (backend: and its settings)");
 	load_bad("hsm:\n  soft:\n    store: [a]\n",
 	         "t.yaml:3: hsm.soft.store: must be a single value");
