@@ -16,53 +16,28 @@
  * restarts them per call, so both are also compared with the fastest thing
  * a caller of OpenSSL could do (baseline openssl-evp-reuse: one keyed
  * context restarted with a NULL key each call, in one thread).
- * Noise control: 11 short rounds (0.15 s per side) alternate which side runs
- * first, so both see the same machine load; the figure is the median
- * per-round rate of each side and the ratio of the medians.
+ * Noise control (the harness in bench_util.c): 11 short rounds (0.15 s per
+ * side) alternate which side runs first, so both see the same machine load;
+ * the figure is the median per-round rate of each side and the ratio of the
+ * medians.
  *
  * Usage: bench_hsm [--json PATH] [--rounds N] [--seconds S]
  * Prints one line per figure: `name: value unit (ratio x baseline)`.
  */
-#include <errno.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-#include <time.h>
 
 #include <openssl/core_names.h>
-#include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include "bench_util.h"
 #include "trustedge/te_hsm.h"
 
-#define MSG_LEN    64
-#define GCM_LEN    4096
-#define AAD_LEN    16
-#define MAX_ROUNDS 32
-#define LAT_CAP    (1u << 21) /* latency samples kept per side */
-#define TARGET     0.95
-
-typedef int (*op_fn)(void *ctx);
-
-typedef struct side {
-	const char *label;
-	op_fn op;
-	void *ctx;
-	double rate[MAX_ROUNDS];
-	float *lat; /* microseconds */
-	size_t n_lat;
-} side;
-
-typedef struct figure {
-	const char *name;      /* "soft.ecdsa_p256_sign" */
-	const char *base_name; /* "openssl-evp" */
-	const char *unit;      /* "ops/s" or "MB/s" */
-	double bytes_per_op;   /* 0: report ops/s; else MB/s */
-	double value, baseline, ratio;
-	double p50, p50_base;
-} figure;
+#define MSG_LEN 64
+#define GCM_LEN 4096
+#define AAD_LEN 16
 
 static struct {
 	te_hsm *hsm;
@@ -79,22 +54,25 @@ static struct {
 	uint8_t pt[GCM_LEN];
 	uint8_t out[GCM_LEN + 16];
 	uint8_t sig[TE_HSM_SIG_MAX];
-	int rounds;
-	double seconds;
 } b;
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
+static te_bench bench = {
+    .prog = "bench_hsm",
+    .name = "hsm",
+    .backend = "soft",
+    .method = "rounds alternate te_hsm and openssl-evp; value is the median per-round rate, "
+              "ratio the ratio of medians; p50 over all ops",
+    .rounds = 11,
+    .seconds = 0.15,
+    .lat_cap = 1u << 21,
+    .warmup = 200,
+    .target = 0.95,
+    .p50_prec = 2,
+};
 
 static void die(const char *what)
 {
-	fprintf(stderr, "bench_hsm: %s\n", what);
-	exit(1);
+	te_bench_die(&bench, what);
 }
 
 static void die_te(const char *what, te_err rc)
@@ -211,89 +189,7 @@ static int evp_gcm_reuse(void *ctx)
 	           : -1;
 }
 
-/* ---- measuring ------------------------------------------------------------ */
-
-/* Runs op for about `seconds`; stores the rate and per-op latencies. */
-static void run_round(side *s, int round, double seconds)
-{
-	size_t cap = LAT_CAP / (size_t)b.rounds, kept = 0;
-	double t0 = now(), t = t0, end = t0 + seconds;
-	unsigned long ops = 0;
-
-	while (t < end) {
-		double t1;
-
-		if (s->op(s->ctx) != 0)
-			die("operation failed");
-		t1 = now();
-		if (kept < cap) {
-			s->lat[s->n_lat++] = (float)((t1 - t) * 1e6);
-			kept++;
-		}
-		t = t1;
-		ops++;
-	}
-	s->rate[round] = (double)ops / (t - t0);
-}
-
-static int cmp_double(const void *a, const void *c)
-{
-	double x = *(const double *)a, y = *(const double *)c;
-
-	return (x > y) - (x < y);
-}
-
-static int cmp_float(const void *a, const void *c)
-{
-	float x = *(const float *)a, y = *(const float *)c;
-
-	return (x > y) - (x < y);
-}
-
-static double median(double *v, size_t n)
-{
-	qsort(v, n, sizeof(v[0]), cmp_double);
-	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
-}
-
-static double p50_of(side *s)
-{
-	if (s->n_lat == 0)
-		return 0;
-	qsort(s->lat, s->n_lat, sizeof(s->lat[0]), cmp_float);
-	return (double)s->lat[s->n_lat / 2];
-}
-
-static void measure(figure *f, op_fn hsm_op, op_fn evp_op)
-{
-	side hsm = {.label = "te_hsm", .op = hsm_op};
-	side evp = {.label = "openssl-evp", .op = evp_op};
-	double scale = f->bytes_per_op > 0 ? f->bytes_per_op / 1e6 : 1.0;
-
-	hsm.lat = malloc(LAT_CAP * sizeof(float));
-	evp.lat = malloc(LAT_CAP * sizeof(float));
-	if (hsm.lat == NULL || evp.lat == NULL)
-		die("out of memory");
-	/* Warm up both paths (key cache, fetched algorithms, CPU clocks). */
-	for (int i = 0; i < 200; i++)
-		if (hsm_op(NULL) != 0 || evp_op(NULL) != 0)
-			die("warm-up operation failed");
-	for (int r = 0; r < b.rounds; r++) {
-		side *first = r % 2 ? &hsm : &evp, *second = r % 2 ? &evp : &hsm;
-
-		run_round(first, r, b.seconds);
-		run_round(second, r, b.seconds);
-	}
-	f->value = median(hsm.rate, (size_t)b.rounds) * scale;
-	f->baseline = median(evp.rate, (size_t)b.rounds) * scale;
-	f->ratio = f->value / f->baseline;
-	f->p50 = p50_of(&hsm);
-	f->p50_base = p50_of(&evp);
-	free(hsm.lat);
-	free(evp.lat);
-}
-
-/* ---- setup and output ------------------------------------------------------ */
+/* ---- setup ------------------------------------------------------------------ */
 
 static int rm_entry(const char *p, const struct stat *sb, int flag, struct FTW *ftw)
 {
@@ -353,91 +249,31 @@ static void setup(const char *store)
 		die("cannot key an AES-GCM context");
 }
 
-static void print_figure(const figure *f)
-{
-	int prec = f->bytes_per_op > 0 ? 1 : 0;
-
-	printf("%s: %.*f %s (%.2fx %s %.*f %s)\n", f->name, prec, f->value, f->unit, f->ratio,
-	       f->base_name, prec, f->baseline, f->unit);
-	printf("%s.p50: %.2f us (%.2fx %s %.2f us)\n", f->name, f->p50,
-	       f->p50_base > 0 ? f->p50 / f->p50_base : 0.0, f->base_name, f->p50_base);
-}
-
-static void json_figure(FILE *out, const char *name, double value, const char *unit,
-                        const char *base_name, double base, int higher_better, int last)
-{
-	double ratio = base > 0 ? value / base : 0;
-
-	fprintf(out,
-	        "    {\"figure\": \"%s\", \"value\": %.3f, \"unit\": \"%s\", "
-	        "\"baseline\": \"%s\", \"baseline_value\": %.3f, \"ratio\": %.4f, ",
-	        name, value, unit, base_name, base, ratio);
-	if (higher_better)
-		fprintf(out, "\"target\": %.2f, \"meets_target\": %s}%s\n", TARGET,
-		        ratio >= TARGET ? "true" : "false", last ? "" : ",");
-	else
-		fprintf(out, "\"target\": null, \"lower_is_better\": true}%s\n", last ? "" : ",");
-}
-
-static int write_json(const char *path, const figure *f, size_t n)
-{
-	FILE *out = fopen(path, "w");
-
-	if (out == NULL) {
-		fprintf(stderr, "bench_hsm: cannot write %s: %s\n", path, strerror(errno));
-		return -1;
-	}
-	fprintf(out, "{\n  \"benchmark\": \"hsm\",\n  \"backend\": \"soft\",\n");
-	fprintf(out, "  \"openssl\": \"%s\",\n", OpenSSL_version(OPENSSL_VERSION));
-	fprintf(out, "  \"rounds\": %d,\n  \"round_seconds\": %.3f,\n", b.rounds, b.seconds);
-	fprintf(out, "  \"method\": \"rounds alternate te_hsm and openssl-evp; value is the "
-	             "median per-round rate, ratio the ratio of medians; p50 over all ops\",\n");
-	fprintf(out, "  \"figures\": [\n");
-	for (size_t i = 0; i < n; i++) {
-		char p50[96];
-
-		snprintf(p50, sizeof(p50), "%s.p50", f[i].name);
-		json_figure(out, f[i].name, f[i].value, f[i].unit, f[i].base_name, f[i].baseline, 1,
-		            0);
-		json_figure(out, p50, f[i].p50, "us", f[i].base_name, f[i].p50_base, 0, i + 1 == n);
-	}
-	fprintf(out, "  ]\n}\n");
-	return fclose(out) == 0 ? 0 : -1;
-}
-
 int main(int argc, char **argv)
 {
-	figure figs[] = {
-	    {"soft.ecdsa_p256_sign", "openssl-evp", "ops/s", 0, 0, 0, 0, 0, 0},
-	    {"soft.hmac_sha256_sign_64B", "openssl-evp", "ops/s", 0, 0, 0, 0, 0, 0},
-	    {"soft.hmac_sha256_sign_64B_reuse", "openssl-evp-reuse", "ops/s", 0, 0, 0, 0, 0, 0},
-	    {"soft.aes256gcm_encrypt_4KiB", "openssl-evp", "MB/s", GCM_LEN, 0, 0, 0, 0, 0},
-	    {"soft.aes256gcm_encrypt_4KiB_reuse", "openssl-evp-reuse", "MB/s", GCM_LEN, 0, 0, 0, 0,
-	     0},
+	te_bench_figure figs[] = {
+	    {.name = "soft.ecdsa_p256_sign", .base_name = "openssl-evp", .unit = "ops/s"},
+	    {.name = "soft.hmac_sha256_sign_64B", .base_name = "openssl-evp", .unit = "ops/s"},
+	    {.name = "soft.hmac_sha256_sign_64B_reuse",
+	     .base_name = "openssl-evp-reuse",
+	     .unit = "ops/s"},
+	    {.name = "soft.aes256gcm_encrypt_4KiB",
+	     .base_name = "openssl-evp",
+	     .unit = "MB/s",
+	     .bytes_per_op = GCM_LEN},
+	    {.name = "soft.aes256gcm_encrypt_4KiB_reuse",
+	     .base_name = "openssl-evp-reuse",
+	     .unit = "MB/s",
+	     .bytes_per_op = GCM_LEN},
 	};
-	const op_fn hsm_ops[] = {hsm_ecdsa, hsm_hmac, hsm_hmac, hsm_gcm, hsm_gcm};
-	const op_fn evp_ops[] = {evp_ecdsa, evp_hmac, evp_hmac_reuse, evp_gcm, evp_gcm_reuse};
+	const te_bench_op hsm_ops[] = {hsm_ecdsa, hsm_hmac, hsm_hmac, hsm_gcm, hsm_gcm};
+	const te_bench_op evp_ops[] = {evp_ecdsa, evp_hmac, evp_hmac_reuse, evp_gcm, evp_gcm_reuse};
 	const char *json = NULL, *tmpdir = getenv("TMPDIR");
 	char tmp[512], store[600];
 	int rc = 0;
 
-	b.rounds = 11;
-	b.seconds = 0.15;
-	for (int i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--json") == 0 && i + 1 < argc) {
-			json = argv[++i];
-		} else if (strcmp(argv[i], "--rounds") == 0 && i + 1 < argc) {
-			b.rounds = (int)strtol(argv[++i], NULL, 10);
-		} else if (strcmp(argv[i], "--seconds") == 0 && i + 1 < argc) {
-			b.seconds = strtod(argv[++i], NULL);
-		} else {
-			fprintf(stderr, "usage: bench_hsm [--json PATH] [--rounds N] "
-			                "[--seconds S]\n");
-			return 2;
-		}
-	}
-	if (b.rounds < 1 || b.rounds > MAX_ROUNDS || !(b.seconds > 0 && b.seconds < 60))
-		die("rounds must be 1..32 and seconds 0..60");
+	if (te_bench_args(&bench, argc, argv, &json) != 0)
+		return 2;
 
 	if (tmpdir == NULL || tmpdir[0] == '\0')
 		tmpdir = "/tmp";
@@ -447,11 +283,12 @@ int main(int argc, char **argv)
 	snprintf(store, sizeof(store), "%s/store", tmp);
 	setup(store);
 	for (size_t i = 0; i < sizeof(figs) / sizeof(figs[0]); i++) {
-		measure(&figs[i], hsm_ops[i], evp_ops[i]);
-		print_figure(&figs[i]);
+		te_bench_measure(&bench, &figs[i], hsm_ops[i], evp_ops[i], NULL);
+		te_bench_print(&bench, &figs[i]);
 		fflush(stdout);
 	}
-	if (json != NULL && write_json(json, figs, sizeof(figs) / sizeof(figs[0])) != 0)
+	if (json != NULL &&
+	    te_bench_write_json(&bench, json, NULL, 0, figs, sizeof(figs) / sizeof(figs[0])) != 0)
 		rc = 1;
 
 	EVP_PKEY_free(b.ec);
