@@ -160,7 +160,7 @@ static te_err no_export(te_hsm_key_type type)
 {
 	return te_err_set(TE_ERR_UNSUPPORTED,
 			  "TPM keys cannot leave the TPM: an exportable %s key cannot be made in "
-			  "the tpm backend (duplication is not implemented).  Make it without "
+			  "the tpm backend, which keeps keys fixedTPM on purpose.  Make it without "
 			  "the exportable attribute, or use the soft backend",
 			  te_hsm_key_type_name(type));
 }
