@@ -164,8 +164,5 @@ te_err te_cli_json_set_text(json_t *obj, const char *key, const char *text, size
 /* Hands obj (a new reference) to the CLI to print; a NULL obj is an
  * out-of-memory error. */
 te_err te_cli_set_result(te_cli *cli, json_t *obj) TE_MUST_CHECK;
-/* jansson allocation hooks that wipe every block they free. */
-void *te_cli_json_malloc(size_t n);
-void te_cli_json_free(void *p);
 
 #endif

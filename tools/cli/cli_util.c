@@ -278,37 +278,6 @@ out:
 
 /* --- JSON ---------------------------------------------------------------- */
 
-/* Blocks carry their size in front so free can wipe them: jansson holds
- * exported keys and plaintext as strings. */
-typedef union cli_json_hdr {
-	size_t size;
-	max_align_t align;
-} cli_json_hdr;
-
-void *te_cli_json_malloc(size_t n)
-{
-	cli_json_hdr *h;
-
-	if (n > SIZE_MAX - sizeof(*h))
-		return NULL;
-	h = malloc(sizeof(*h) + n);
-	if (h == NULL)
-		return NULL;
-	h->size = n;
-	return h + 1;
-}
-
-void te_cli_json_free(void *p)
-{
-	cli_json_hdr *h;
-
-	if (p == NULL)
-		return;
-	h = (cli_json_hdr *)p - 1;
-	te_memzero(p, h->size);
-	free(h);
-}
-
 te_err te_cli_json_set_text(json_t *obj, const char *key, const char *text, size_t n)
 {
 	json_t *v = json_stringn(n > 0 ? text : "", n);

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "common/te_json.h"
 #include "common/te_log.h"
 
 #ifndef TE_VERSION
@@ -386,7 +387,7 @@ static void cli_print_json(json_t *obj)
 	if (te_cli_write_fd(STDOUT_FILENO, text, strlen(text)) != TE_OK ||
 	    te_cli_write_fd(STDOUT_FILENO, "\n", 1) != TE_OK)
 		te_log_error("cannot write standard output");
-	te_cli_json_free(text);
+	te_json_free(text);
 }
 
 static void cli_print_json_error(te_err err, const char *message)
@@ -462,7 +463,7 @@ int main(int argc, char **argv)
 	int code;
 
 	memset(&cli, 0, sizeof(cli));
-	json_set_alloc_funcs(te_cli_json_malloc, te_cli_json_free);
+	te_json_wipe_on_free();
 	te_log_set_ident("trustedge");
 	code = cli_main(&cli, argc, argv);
 	json_decref(cli.result);
