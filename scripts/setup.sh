@@ -7,7 +7,7 @@ set -eu
 PKGS="
 build-essential cmake pkg-config clang libclang-rt-dev
 openssl libssl-dev
-libcmocka-dev libjansson-dev libyaml-dev
+libcmocka-dev libjansson-dev libyaml-dev libmicrohttpd-dev curl
 libtss2-dev
 python3 procps
 softhsm2 opensc

@@ -1,0 +1,558 @@
+/*
+ * api.c - the workload socket's HTTP server (see api.h).
+ *
+ * Request life: the first call of the access handler (headers only)
+ * routes the request and authorizes the caller, answering at once when
+ * either refuses so that a refused body is never read; later calls
+ * collect the body, bounded; the last call parses it, asks the keys
+ * process and answers.  Replies are built in secure buffers that
+ * libmicrohttpd hands back to a free callback, which wipes them.
+ *
+ * One IPC channel serves every request: a mutex makes each round trip
+ * atomic, and replies are matched by request id so that a late reply to
+ * a request that timed out is dropped rather than given to the next one.
+ */
+#include "daemon/api.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <poll.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/types.h>
+
+#include <microhttpd.h>
+
+#include "common/te_log.h"
+#include "daemon/ipc.h"
+#include "daemon/listen.h"
+#include "daemon/workload.h"
+#include "trustedge/te_mem.h"
+
+struct te_api {
+	struct MHD_Daemon *mhd;
+	te_authz *authz;
+	int ipc_fd;
+	size_t max_body;
+	unsigned ipc_timeout_ms;
+	pthread_mutex_t ipc_lock;
+	/* Under ipc_lock: */
+	uint32_t next_id;
+	int ipc_broken;
+	te_ipc_msg *req; /* te_secure_alloc: they carry plaintexts and digests */
+	te_ipc_msg *rep;
+};
+
+/* Per connection (MHD's socket context). */
+typedef struct te_api_conn {
+	te_peer peer;
+	int have_peer;
+	int counted; /* te_authz_conn_open succeeded */
+} te_api_conn;
+
+/* Per request (MHD's con_cls). */
+typedef struct te_api_req {
+	te_wl_route_t route;
+	te_buf body; /* secure: encrypt bodies hold plaintext */
+	int too_large;
+	int answered; /* a response was queued at the first call */
+} te_api_req;
+
+static const char *api_route_name(te_wl_route_id id)
+{
+	switch (id) {
+	case TE_WL_ROUTE_LIST_MODULES: return "list modules";
+	case TE_WL_ROUTE_SIGN: return "sign";
+	case TE_WL_ROUTE_ENCRYPT: return "encrypt";
+	case TE_WL_ROUTE_DECRYPT: return "decrypt";
+	case TE_WL_ROUTE_CERT_IDENTITY: return "identity certificate";
+	case TE_WL_ROUTE_CERT_SERVER: return "server certificate";
+	case TE_WL_ROUTE_TRUST_BUNDLE: return "trust bundle";
+	case TE_WL_ROUTE_MANIFEST_TRUST_BUNDLE: return "manifest trust bundle";
+	case TE_WL_ROUTE_NONE: break;
+	}
+	return "none";
+}
+
+static void api_status(te_wl_status *st, int http, const char *msg)
+{
+	st->http_status = http;
+	snprintf(st->message, sizeof(st->message), "%s", msg);
+}
+
+/* ---- responses ---- */
+
+static void api_free_reply(void *cls)
+{
+	te_buf *b = cls;
+
+	te_buf_free(b);
+	free(b);
+}
+
+/* Queues json (taken over: emptied on return, whatever happens) with
+ * the status and Content-Type: application/json. */
+static enum MHD_Result api_send_json(struct MHD_Connection *conn, unsigned http, te_buf *json)
+{
+	struct MHD_Response *resp = NULL;
+	te_buf *owned = malloc(sizeof(*owned));
+	enum MHD_Result r = MHD_NO;
+
+	if (owned == NULL) {
+		te_buf_free(json);
+		return MHD_NO;
+	}
+	*owned = *json;
+	te_buf_init(json, 0);
+	/* From here the free callback owns the buffer. */
+	resp = MHD_create_response_from_buffer_with_free_callback_cls(owned->len, owned->data,
+								      api_free_reply, owned);
+	if (resp == NULL) {
+		api_free_reply(owned);
+		return MHD_NO;
+	}
+	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") ==
+	    MHD_YES)
+		r = MHD_queue_response(conn, http, resp);
+	MHD_destroy_response(resp);
+	return r;
+}
+
+static enum MHD_Result api_send_error(struct MHD_Connection *conn, const te_wl_status *st)
+{
+	te_buf json;
+
+	te_buf_init(&json, 0);
+	if (te_wl_reply_error(st, &json) != TE_OK) {
+		te_buf_free(&json);
+		return MHD_NO;
+	}
+	return api_send_json(conn, (unsigned)st->http_status, &json);
+}
+
+static enum MHD_Result api_send_status(struct MHD_Connection *conn, int http, const char *msg)
+{
+	te_wl_status st;
+
+	api_status(&st, http, msg);
+	return api_send_error(conn, &st);
+}
+
+/* ---- IPC ---- */
+
+/* Sends a->req (type, len and body filled) and waits for the reply with
+ * the same id into a->rep.  Call with ipc_lock held. */
+static te_err api_ipc_exchange(te_api *a)
+{
+	te_err rc = TE_OK;
+	uint32_t id;
+
+	TE_ENSURE(!a->ipc_broken, TE_ERR_IO, "IPC channel to the keys process is closed");
+	id = ++a->next_id;
+	a->req->id = id;
+	rc = te_ipc_send_msg(a->ipc_fd, a->req);
+	if (rc == TE_ERR_IO)
+		a->ipc_broken = 1;
+	TE_GUARD(rc);
+	for (;;) {
+		struct pollfd p = {.fd = a->ipc_fd, .events = POLLIN, .revents = 0};
+		int n = poll(&p, 1, (int)a->ipc_timeout_ms);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		TE_ENSURE(n >= 0, TE_ERR_IO, "poll on the IPC channel: %s", strerror(errno));
+		TE_ENSURE(n > 0, TE_ERR_BUSY, "keys process did not answer request %" PRIu32
+					      " within %u ms", id, a->ipc_timeout_ms);
+		rc = te_ipc_recv(a->ipc_fd, a->rep);
+		if (rc == TE_ERR_BUSY)
+			continue;
+		if (rc != TE_OK)
+			a->ipc_broken = 1; /* peer gone or a protocol error */
+		TE_GUARD(rc);
+		if (a->rep->id == id)
+			break;
+		/* The late reply of a request that timed out. */
+		te_ipc_msg_wipe(a->rep);
+	}
+out:
+	return rc;
+}
+
+/* Maps an ERROR_REPLY to the HTTP refusal.  A ciphertext the keys process
+ * cannot open is the client's mistake (400); everything else is ours and
+ * gets a generic 500 (the detail is in the keys process's log). */
+static void api_map_ipc_error(const te_api *a, te_wl_route_id route, te_wl_status *st)
+{
+	te_ipc_error_reply er;
+
+	if (te_ipc_error_reply_decode(a->rep, &er) != TE_OK) {
+		api_status(st, 500, "internal error");
+		return;
+	}
+	if (route == TE_WL_ROUTE_DECRYPT &&
+	    (er.code == TE_ERR_DECRYPT_FAILED || er.code == TE_ERR_MALFORMED ||
+	     er.code == TE_ERR_UNSUPPORTED)) {
+		api_status(st, 400, "ciphertext could not be decrypted");
+		return;
+	}
+	te_log_warn("keys process refused %s: %s: %s", api_route_name(route),
+		    te_err_name(er.code), er.message);
+	api_status(st, 500, "internal error");
+}
+
+/* ---- the served routes; each fills json (200) or st (refusal) ---- */
+
+static te_err api_do_sign(te_api *a, const te_api_req *r, const char *ctype, te_buf *json,
+			  te_wl_status *st)
+{
+	te_err rc = TE_OK;
+	te_wl_sign_req *body = calloc(1, sizeof(*body));
+	te_ipc_sign_derived_req ireq;
+	te_ipc_sign_reply srep;
+	int locked = 0;
+
+	TE_ENSURE(body != NULL, TE_ERR_NO_MEMORY, "sign request");
+	rc = te_wl_parse_sign(r->body.data, r->body.len, ctype, body, st);
+	TE_GUARD(rc);
+	memset(&ireq, 0, sizeof(ireq));
+	snprintf(ireq.module, sizeof(ireq.module), "%s", r->route.name);
+	snprintf(ireq.genid, sizeof(ireq.genid), "%s", r->route.genid);
+	snprintf(ireq.key_id, sizeof(ireq.key_id), "%s", body->key_id);
+	ireq.data = body->data;
+	ireq.data_len = body->data_len;
+
+	pthread_mutex_lock(&a->ipc_lock);
+	locked = 1;
+	TE_GUARD(te_ipc_sign_derived_req_encode(&ireq, a->req));
+	TE_GUARD(api_ipc_exchange(a));
+	if (a->rep->type == TE_IPC_ERROR_REPLY) {
+		api_map_ipc_error(a, r->route.id, st);
+		rc = TE_ERR_PERMISSION;
+		goto out;
+	}
+	TE_GUARD(te_ipc_sign_reply_decode(a->rep, &srep));
+	TE_GUARD(te_wl_reply_sign(srep.digest, srep.digest_len, json));
+out:
+	if (locked) {
+		te_ipc_msg_wipe(a->req);
+		te_ipc_msg_wipe(a->rep);
+		pthread_mutex_unlock(&a->ipc_lock);
+	}
+	if (body != NULL) {
+		te_memzero(body, sizeof(*body));
+		free(body);
+	}
+	return rc;
+}
+
+static te_err api_do_crypt(te_api *a, const te_api_req *r, const char *ctype, te_buf *json,
+			   te_wl_status *st)
+{
+	te_err rc = TE_OK;
+	int enc = r->route.id == TE_WL_ROUTE_ENCRYPT;
+	/* Secure memory: an encrypt body is the module's plaintext. */
+	te_wl_crypt_req *body = te_secure_alloc(sizeof(te_wl_crypt_req));
+	te_ipc_crypt_req ireq;
+	te_ipc_crypt_reply crep;
+	int locked = 0;
+
+	TE_ENSURE(body != NULL, TE_ERR_NO_MEMORY, "crypt request");
+	if (enc)
+		rc = te_wl_parse_encrypt(r->body.data, r->body.len, ctype, body, st);
+	else
+		rc = te_wl_parse_decrypt(r->body.data, r->body.len, ctype, body, st);
+	TE_GUARD(rc);
+	memset(&ireq, 0, sizeof(ireq));
+	snprintf(ireq.module, sizeof(ireq.module), "%s", r->route.name);
+	snprintf(ireq.genid, sizeof(ireq.genid), "%s", r->route.genid);
+	ireq.iv = body->iv;
+	ireq.iv_len = body->iv_len;
+	ireq.data = body->data;
+	ireq.data_len = body->data_len;
+
+	pthread_mutex_lock(&a->ipc_lock);
+	locked = 1;
+	if (enc)
+		TE_GUARD(te_ipc_encrypt_req_encode(&ireq, a->req));
+	else
+		TE_GUARD(te_ipc_decrypt_req_encode(&ireq, a->req));
+	TE_GUARD(api_ipc_exchange(a));
+	if (a->rep->type == TE_IPC_ERROR_REPLY) {
+		api_map_ipc_error(a, r->route.id, st);
+		rc = TE_ERR_PERMISSION;
+		goto out;
+	}
+	TE_GUARD(te_ipc_crypt_reply_decode(a->rep, &crep));
+	TE_GUARD(te_wl_reply_crypt(enc ? "ciphertext" : "plaintext", crep.data, crep.data_len,
+				   json));
+out:
+	if (locked) {
+		/* Both are wiped whatever their type: cheaper to reason about
+		 * than te_ipc_type_is_secret on each. */
+		te_ipc_msg_wipe(a->req);
+		te_ipc_msg_wipe(a->rep);
+		pthread_mutex_unlock(&a->ipc_lock);
+	}
+	te_secure_free(body);
+	return rc;
+}
+
+/* ---- the access handler ---- */
+
+static const te_api_conn *api_conn_of(struct MHD_Connection *conn)
+{
+	const union MHD_ConnectionInfo *ci =
+	    MHD_get_connection_info(conn, MHD_CONNECTION_INFO_SOCKET_CONTEXT);
+
+	return ci != NULL ? ci->socket_context : NULL;
+}
+
+/* First call: route, then authorize module routes.  Returns 1 when a
+ * refusal was queued (or must be: *mr says how queueing went). */
+static int api_first_call(te_api *a, struct MHD_Connection *conn, const te_api_conn *pc,
+			  te_api_req *r, const char *url, const char *method,
+			  enum MHD_Result *mr)
+{
+	const char *ver = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND, "api-version");
+	const char *clen = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+						       MHD_HTTP_HEADER_CONTENT_LENGTH);
+	te_err rc;
+
+	if (te_wl_route(method, url, ver, &r->route) != TE_OK) {
+		*mr = api_send_error(conn, &r->route.status);
+		return 1;
+	}
+	if (r->route.name[0] != '\0') {
+		rc = te_authz_caller_is(a->authz, &pc->peer, r->route.name);
+		if (rc != TE_OK) {
+			te_log_info("audit: caller uid=%u pid=%u op=%s module=%s result=denied",
+				    (unsigned)pc->peer.uid, (unsigned)pc->peer.pid,
+				    api_route_name(r->route.id), r->route.name);
+			if (rc == TE_ERR_PERMISSION)
+				*mr = api_send_status(conn, 403,
+						      "the caller is not the module named in the request");
+			else
+				*mr = api_send_status(conn, 500, "internal error");
+			return 1;
+		}
+		te_log_debug("audit: caller uid=%u pid=%u op=%s module=%s result=allowed",
+			     (unsigned)pc->peer.uid, (unsigned)pc->peer.pid,
+			     api_route_name(r->route.id), r->route.name);
+	}
+	/* A declared length over the limit is refused before it is sent
+	 * (curl and others wait for "100 Continue"). */
+	if (clen != NULL) {
+		char *end = NULL;
+		unsigned long long n;
+
+		errno = 0;
+		n = strtoull(clen, &end, 10);
+		if (errno != 0 || end == clen || *end != '\0' || n > a->max_body) {
+			*mr = api_send_status(conn, 413, "request body too large");
+			return 1;
+		}
+	}
+	return 0;
+}
+
+static enum MHD_Result api_last_call(te_api *a, struct MHD_Connection *conn, te_api_req *r)
+{
+	const char *ctype =
+	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
+	te_wl_status st;
+	te_buf json;
+	te_err rc;
+	char msg[96];
+
+	if (r->too_large)
+		return api_send_status(conn, 413, "request body too large");
+	memset(&st, 0, sizeof(st));
+	/* Secure: a decrypt's reply is the module's plaintext, a sign's a
+	 * bearer signature. */
+	te_buf_init(&json, 1);
+	switch (r->route.id) {
+	case TE_WL_ROUTE_SIGN:
+		rc = api_do_sign(a, r, ctype, &json, &st);
+		break;
+	case TE_WL_ROUTE_ENCRYPT:
+	case TE_WL_ROUTE_DECRYPT:
+		rc = api_do_crypt(a, r, ctype, &json, &st);
+		break;
+	default:
+		snprintf(msg, sizeof(msg), "not served by this build yet: %s",
+			 api_route_name(r->route.id));
+		return api_send_status(conn, 501, msg);
+	}
+	if (rc == TE_OK)
+		return api_send_json(conn, 200, &json);
+	te_buf_free(&json);
+	if (st.http_status != 0)
+		return api_send_error(conn, &st);
+	te_log_err(rc, api_route_name(r->route.id));
+	return api_send_status(conn, 500, "internal error");
+}
+
+static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const char *url,
+				  const char *method, const char *version,
+				  const char *upload_data, size_t *upload_data_size, void **con_cls)
+{
+	te_api *a = cls;
+	te_api_req *r = *con_cls;
+	const te_api_conn *pc = api_conn_of(conn);
+	enum MHD_Result mr = MHD_YES;
+
+	(void)version;
+	if (pc == NULL || !pc->have_peer || !pc->counted)
+		return MHD_NO; /* refused at accept: close */
+	if (r == NULL) {
+		r = calloc(1, sizeof(*r));
+		if (r == NULL)
+			return MHD_NO;
+		te_buf_init(&r->body, 1);
+		*con_cls = r;
+		te_err_clear();
+		if (api_first_call(a, conn, pc, r, url, method, &mr))
+			r->answered = 1;
+		return mr;
+	}
+	if (*upload_data_size != 0) {
+		size_t n = *upload_data_size;
+
+		*upload_data_size = 0;
+		if (r->answered || r->too_large)
+			return MHD_YES;
+		if (n > a->max_body - r->body.len) {
+			/* Keep reading (and dropping) to answer 413 at the end. */
+			r->too_large = 1;
+			te_buf_free(&r->body);
+			return MHD_YES;
+		}
+		return te_buf_append(&r->body, upload_data, n) == TE_OK ? MHD_YES : MHD_NO;
+	}
+	if (r->answered)
+		return MHD_YES;
+	r->answered = 1;
+	return api_last_call(a, conn, r);
+}
+
+static void api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
+			  enum MHD_RequestTerminationCode toe)
+{
+	te_api_req *r = *con_cls;
+
+	(void)cls;
+	(void)conn;
+	(void)toe;
+	if (r == NULL)
+		return;
+	te_buf_free(&r->body);
+	free(r);
+	*con_cls = NULL;
+}
+
+/* Accept and close: count connections per uid, refuse over the limit. */
+static void api_notify_conn(void *cls, struct MHD_Connection *conn, void **socket_context,
+			    enum MHD_ConnectionNotificationCode code)
+{
+	te_api *a = cls;
+	te_api_conn *pc = *socket_context;
+	const union MHD_ConnectionInfo *ci;
+
+	if (code == MHD_CONNECTION_NOTIFY_CLOSED) {
+		if (pc != NULL && pc->counted)
+			te_authz_conn_close(a->authz, pc->peer.uid);
+		free(pc);
+		*socket_context = NULL;
+		return;
+	}
+	ci = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+	pc = calloc(1, sizeof(*pc));
+	*socket_context = pc;
+	if (pc != NULL && ci != NULL && te_peer_cred(ci->connect_fd, &pc->peer) == TE_OK) {
+		pc->have_peer = 1;
+		if (te_authz_conn_open(a->authz, pc->peer.uid) == TE_OK)
+			pc->counted = 1;
+		else
+			te_log_warn("refusing a connection: %s", te_err_detail());
+	}
+	/* No callback can close a connection here: shutting the socket down
+	 * makes libmicrohttpd see the end of it and close it; a request that
+	 * still got through is refused by the access handler. */
+	if ((pc == NULL || !pc->counted) && ci != NULL)
+		(void)shutdown(ci->connect_fd, SHUT_RDWR);
+}
+
+/* Paths reach te_wl_route exactly as sent: no percent-decoding, so "%2F"
+ * or "%00" cannot smuggle a separator or a NUL past the route checks. */
+static size_t api_no_unescape(void *cls, struct MHD_Connection *conn, char *s)
+{
+	(void)cls;
+	(void)conn;
+	return strlen(s);
+}
+
+static void api_free(te_api *a)
+{
+	if (a->req != NULL)
+		te_secure_free(a->req);
+	if (a->rep != NULL)
+		te_secure_free(a->rep);
+	pthread_mutex_destroy(&a->ipc_lock);
+	free(a);
+}
+
+te_err te_api_start(const te_api_config *c, te_api **out)
+{
+	te_err rc = TE_OK;
+	te_api *a = NULL;
+	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
+
+	*out = NULL;
+	TE_ENSURE(c->listen_fd >= 0 && c->ipc_fd >= 0 && c->authz != NULL, TE_ERR_INVALID_ARG,
+		  "api: listen fd, IPC fd and authz are required");
+	a = calloc(1, sizeof(*a));
+	TE_ENSURE(a != NULL, TE_ERR_NO_MEMORY, "api");
+	if (pthread_mutex_init(&a->ipc_lock, NULL) != 0) {
+		free(a);
+		a = NULL;
+		TE_ENSURE(0, TE_ERR_INTERNAL, "api: mutex");
+	}
+	a->authz = c->authz;
+	a->ipc_fd = c->ipc_fd;
+	a->max_body = c->max_body_bytes == 0 || c->max_body_bytes > TE_WL_BODY_MAX
+			  ? TE_WL_BODY_MAX
+			  : c->max_body_bytes;
+	a->ipc_timeout_ms = c->ipc_timeout_ms != 0 ? c->ipc_timeout_ms : TE_API_IPC_TIMEOUT_MS;
+	a->req = te_secure_alloc(sizeof(te_ipc_msg));
+	a->rep = te_secure_alloc(sizeof(te_ipc_msg));
+	TE_ENSURE(a->req != NULL && a->rep != NULL, TE_ERR_NO_MEMORY, "api: IPC buffers");
+	if (c->mhd_error_log)
+		flags |= MHD_USE_ERROR_LOG;
+	a->mhd = MHD_start_daemon(
+	    flags, 0, NULL, NULL, api_access, a, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)c->listen_fd,
+	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(c->conn_timeout_s ? c->conn_timeout_s : 5),
+	    MHD_OPTION_NOTIFY_CONNECTION, api_notify_conn, a, MHD_OPTION_NOTIFY_COMPLETED,
+	    api_completed, a, MHD_OPTION_UNESCAPE_CALLBACK, api_no_unescape, a, MHD_OPTION_END);
+	TE_ENSURE(a->mhd != NULL, TE_ERR_IO, "api: libmicrohttpd did not start on fd %d",
+		  c->listen_fd);
+	*out = a;
+	a = NULL;
+out:
+	if (a != NULL)
+		api_free(a);
+	return rc;
+}
+
+void te_api_stop(te_api *a)
+{
+	if (a == NULL)
+		return;
+	/* Quiescing hands the listen socket back, so stopping does not
+	 * close a descriptor its owner will close again. */
+	(void)MHD_quiesce_daemon(a->mhd);
+	MHD_stop_daemon(a->mhd);
+	api_free(a);
+}
