@@ -30,7 +30,6 @@
 #include <time.h>
 
 #include <openssl/bio.h>
-#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
@@ -41,6 +40,7 @@
 #include "hsm/backends/pkcs11_key.h"
 #include "hsm/keyfile.h"
 #include "hsm/pkcs11_uri.h"
+#include "hsm/import.h"
 #include "hsm/policy.h"
 
 #define CACHE_MAX    1024u
@@ -1229,28 +1229,6 @@ out:
 	return rc;
 }
 
-/* Decodes a private key given as PEM or DER, PKCS#8 or traditional. */
-static te_err pkey_decode(const void *material, size_t len, EVP_PKEY **out)
-{
-	te_err rc = TE_OK;
-	EVP_PKEY *pkey = NULL;
-	OSSL_DECODER_CTX *dctx = NULL;
-	const unsigned char *p = material;
-	size_t left = len;
-
-	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_KEYPAIR, NULL, NULL);
-	TE_GUARD_PTR(dctx, TE_ERR_NO_MEMORY, "out of memory");
-	TE_ENSURE(OSSL_DECODER_from_data(dctx, &p, &left) > 0 && pkey != NULL, TE_ERR_MALFORMED,
-	          "key material is not an unencrypted private key in PEM or DER");
-	*out = pkey;
-	pkey = NULL;
-out:
-	ERR_clear_error();
-	EVP_PKEY_free(pkey);
-	OSSL_DECODER_CTX_free(dctx);
-	return rc;
-}
-
 static te_err pkcs11_key_import(void *st, const char *name, const te_hsm_key_attrs *attrs,
                                 const void *material, size_t len)
 {
@@ -1265,11 +1243,7 @@ static te_err pkcs11_key_import(void *st, const char *name, const te_hsm_key_att
 	memset(&a, 0, sizeof(a));
 	te_buf_init(&a.nk.params, 0);
 	if (te_hsm_key_type_is_secret(type)) {
-		TE_ENSURE(type != TE_HSM_KEY_AES_256_GCM || len == SECRET_LEN, TE_ERR_INVALID_ARG,
-		          "an aes-256-gcm key is 32 bytes, not %zu", len);
-		TE_ENSURE(len <= TE_HSM_HMAC_KEY_MAX, TE_ERR_INVALID_ARG,
-		          "an hmac-sha256 key is at most %d bytes, not %zu", TE_HSM_HMAC_KEY_MAX,
-		          len);
+		TE_GUARD(te_hsm_import_secret_check(type, len));
 		a.secret = material;
 		a.secret_len = len;
 		if (type == TE_HSM_KEY_HMAC_SHA256 && len < HMAC_MIN_KEY) {
@@ -1282,15 +1256,7 @@ static te_err pkcs11_key_import(void *st, const char *name, const te_hsm_key_att
 			a.secret_len = sizeof(padded);
 		}
 	} else {
-		TE_GUARD(pkey_decode(material, len, &pkey));
-		{
-			te_hsm_key_type found = TE_HSM_KEY_NONE;
-			TE_GUARD(te_keyfile_pkey_type(pkey, &found));
-			TE_ENSURE(type == TE_HSM_KEY_NONE || type == found, TE_ERR_INVALID_ARG,
-			          "key material is %s, not %s", te_hsm_key_type_name(found),
-			          te_hsm_key_type_name(type));
-			type = found;
-		}
+		TE_GUARD(te_hsm_import_pkey(material, len, type, &pkey, &type));
 		TE_GUARD(te_p11_material_from_pkey(pkey, type, &a.mat));
 	}
 	TE_GUARD(usage_for(attrs, type, &usage));

@@ -33,7 +33,6 @@
 
 #include <openssl/bio.h>
 #include <openssl/core_names.h>
-#include <openssl/decoder.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -43,6 +42,7 @@
 
 #include "common/te_file.h"
 #include "hsm/backend.h"
+#include "hsm/import.h"
 #include "hsm/policy.h"
 #include "hsm/keyfile.h"
 #include "hsm/tpm_seal.h"
@@ -408,29 +408,6 @@ out:
 	return rc;
 }
 
-/* Decodes a private key given as PEM or DER, PKCS#8 or traditional. */
-static te_err pkey_decode(const void *material, size_t len, EVP_PKEY **out)
-{
-	te_err rc = TE_OK;
-	EVP_PKEY *pkey = NULL;
-	OSSL_DECODER_CTX *dctx = NULL;
-	const unsigned char *p = material;
-	size_t left = len;
-
-	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_KEYPAIR, NULL,
-					     NULL);
-	TE_GUARD_PTR(dctx, TE_ERR_NO_MEMORY, "out of memory");
-	TE_ENSURE(OSSL_DECODER_from_data(dctx, &p, &left) > 0 && pkey != NULL, TE_ERR_MALFORMED,
-		  "key material is not an unencrypted private key in PEM or DER");
-	*out = pkey;
-	pkey = NULL;
-out:
-	ERR_clear_error();
-	EVP_PKEY_free(pkey);
-	OSSL_DECODER_CTX_free(dctx);
-	return rc;
-}
-
 static te_err soft_key_import(void *st, const char *name, const te_hsm_key_attrs *attrs,
 			      const void *material, size_t len)
 {
@@ -443,24 +420,12 @@ static te_err soft_key_import(void *st, const char *name, const te_hsm_key_attrs
 
 	te_buf_init(&der, 1);
 	if (te_hsm_key_type_is_secret(type)) {
-		TE_ENSURE(type != TE_HSM_KEY_AES_256_GCM || len == SECRET_LEN, TE_ERR_INVALID_ARG,
-			  "an aes-256-gcm key is 32 bytes, not %zu", len);
-		TE_ENSURE(len <= TE_HSM_HMAC_KEY_MAX, TE_ERR_INVALID_ARG,
-			  "an hmac-sha256 key is at most %d bytes, not %zu", TE_HSM_HMAC_KEY_MAX,
-			  len);
+		TE_GUARD(te_hsm_import_secret_check(type, len));
 		TE_GUARD(meta_from_attrs(attrs, type, &meta));
 		TE_GUARD(key_store(s, name, &meta, material, len));
 		goto out;
 	}
-	TE_GUARD(pkey_decode(material, len, &pkey));
-	{
-		te_hsm_key_type found = TE_HSM_KEY_NONE;
-		TE_GUARD(te_keyfile_pkey_type(pkey, &found));
-		TE_ENSURE(type == TE_HSM_KEY_NONE || type == found, TE_ERR_INVALID_ARG,
-			  "key material is %s, not %s", te_hsm_key_type_name(found),
-			  te_hsm_key_type_name(type));
-		type = found;
-	}
+	TE_GUARD(te_hsm_import_pkey(material, len, type, &pkey, &type));
 	TE_GUARD(meta_from_attrs(attrs, type, &meta));
 	TE_GUARD(pkey_to_pkcs8(pkey, &der));
 	TE_GUARD(key_store(s, name, &meta, der.data, der.len));

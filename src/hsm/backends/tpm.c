@@ -37,7 +37,6 @@
 #include <unistd.h>
 
 #include <openssl/core_names.h>
-#include <openssl/decoder.h>
 #include <openssl/ec.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
@@ -48,6 +47,7 @@
 
 #include "common/te_file.h"
 #include "hsm/backend.h"
+#include "hsm/import.h"
 #include "hsm/policy.h"
 #include "hsm/backends/tpm_blob.h"
 #include "hsm/backends/tpm_conn.h"
@@ -664,29 +664,6 @@ out:
 	return rc;
 }
 
-/* Decodes a private key given as PEM or DER, PKCS#8 or traditional. */
-static te_err pkey_decode(const void *material, size_t len, EVP_PKEY **out)
-{
-	te_err rc = TE_OK;
-	EVP_PKEY *pkey = NULL;
-	OSSL_DECODER_CTX *dctx = NULL;
-	const unsigned char *p = material;
-	size_t left = len;
-
-	dctx = OSSL_DECODER_CTX_new_for_pkey(&pkey, NULL, NULL, NULL, EVP_PKEY_KEYPAIR, NULL,
-					     NULL);
-	TE_GUARD_PTR(dctx, TE_ERR_NO_MEMORY, "out of memory");
-	TE_ENSURE(OSSL_DECODER_from_data(dctx, &p, &left) > 0 && pkey != NULL, TE_ERR_MALFORMED,
-		  "key material is not an unencrypted private key in PEM or DER");
-	*out = pkey;
-	pkey = NULL;
-out:
-	ERR_clear_error();
-	EVP_PKEY_free(pkey);
-	OSSL_DECODER_CTX_free(dctx);
-	return rc;
-}
-
 /* A BIGNUM parameter of pkey, big-endian, left-padded to exactly n bytes. */
 static te_err bn_param(EVP_PKEY *pkey, const char *param, uint8_t *out, size_t n)
 {
@@ -830,14 +807,11 @@ static te_err import_secret(struct tpm *t, const char *name, const te_hsm_key_at
 	uint8_t hashed[32];
 
 	TE_GUARD(te_hsm_policy_new_usage(type, attrs->usage, &usage));
+	TE_GUARD(te_hsm_import_secret_check(type, len));
 	if (type == TE_HSM_KEY_AES_256_GCM) {
-		TE_ENSURE(len == SECRET_LEN, TE_ERR_INVALID_ARG,
-			  "an aes-256-gcm key is 32 bytes, not %zu", len);
 		TE_GUARD(key_make(t, name, type, usage, exportable, material, len));
 		goto out;
 	}
-	TE_ENSURE(len <= TE_HSM_HMAC_KEY_MAX, TE_ERR_INVALID_ARG,
-		  "an hmac-sha256 key is at most %d bytes, not %zu", TE_HSM_HMAC_KEY_MAX, len);
 	if (exportable) {
 		/* Exported as given, so kept as given: a sealed object. */
 		TE_ENSURE(len <= SEALED_MAX, TE_ERR_UNSUPPORTED,
@@ -875,11 +849,7 @@ static te_err tpm_key_import(void *st, const char *name, const te_hsm_key_attrs 
 		goto out;
 	}
 	TE_GUARD(type_supported(type));
-	TE_GUARD(pkey_decode(material, len, &pkey));
-	TE_GUARD(te_keyfile_pkey_type(pkey, &found));
-	TE_ENSURE(type == TE_HSM_KEY_NONE || type == found, TE_ERR_INVALID_ARG,
-		  "key material is %s, not %s", te_hsm_key_type_name(found),
-		  te_hsm_key_type_name(type));
+	TE_GUARD(te_hsm_import_pkey(material, len, type, &pkey, &found));
 	TE_GUARD(type_supported(found));
 	TE_GUARD(te_hsm_policy_new_usage(found, attrs->usage, &usage));
 	if (attrs->exportable)
