@@ -42,6 +42,7 @@
 
 #include "common/te_file.h"
 #include "hsm/backend.h"
+#include "hsm/gcm.h"
 #include "hsm/import.h"
 #include "hsm/policy.h"
 #include "hsm/keyfile.h"
@@ -841,22 +842,9 @@ static te_err gcm_run(struct soft *s, struct key *k, int enc, const uint8_t *iv,
 {
 	te_err rc = TE_OK;
 	EVP_CIPHER_CTX *ctx = NULL;
-	size_t body = enc ? in_len : in_len - TE_HSM_GCM_TAG_LEN;
-	size_t need = enc ? in_len + TE_HSM_GCM_TAG_LEN : body;
-	uint8_t *dst = out, *tmp = NULL;
-	int n = 0;
 
 	TE_ENSURE(iv_len == TE_HSM_GCM_IV_LEN, TE_ERR_INVALID_ARG,
 		  "AES-256-GCM needs a %d-byte IV, not %zu", TE_HSM_GCM_IV_LEN, iv_len);
-	if (*out_len < need) {
-		*out_len = need;
-		TE_ENSURE(0, TE_ERR_BUFFER_TOO_SMALL, "output needs %zu bytes", need);
-	}
-	if (!enc && body > 0) {
-		tmp = malloc(body);
-		TE_GUARD_PTR(tmp, TE_ERR_NO_MEMORY, "out of memory");
-		dst = tmp;
-	}
 	ctx = pool_take(k);
 	if (ctx != NULL) {
 		/* No key: the context keeps its key schedule, takes the new IV
@@ -867,36 +855,10 @@ static te_err gcm_run(struct soft *s, struct key *k, int enc, const uint8_t *iv,
 		TE_GUARD_PTR(ctx, TE_ERR_NO_MEMORY, "out of memory");
 		TE_GUARD_OSSL(EVP_CipherInit_ex2(ctx, s->gcm, k->secret, iv, enc, NULL), "GCM init");
 	}
-	if (aad_len > 0)
-		TE_GUARD_OSSL(EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len), "GCM aad");
-	if (body > 0)
-		TE_GUARD_OSSL(EVP_CipherUpdate(ctx, dst, &n, in, (int)body), "GCM");
-	if (!enc)
-		TE_GUARD_OSSL(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TE_HSM_GCM_TAG_LEN,
-						  (void *)(in + body)),
-			      "GCM tag");
-	if (EVP_CipherFinal_ex(ctx, dst + body, &n) <= 0) {
-		ERR_clear_error();
-		rc = te_err_set(enc ? TE_ERR_CRYPTO : TE_ERR_DECRYPT_FAILED,
-				enc ? "AES-GCM encryption failed"
-				    : "decryption with key '%s' failed: wrong key, IV or AAD, or "
-				      "the ciphertext was altered",
-				k->name);
-		goto out;
-	}
-	if (enc)
-		TE_GUARD_OSSL(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TE_HSM_GCM_TAG_LEN,
-						  out + body),
-			      "GCM tag");
-	else if (body > 0)
-		memcpy(out, tmp, body);
-	*out_len = need;
+	TE_GUARD(te_hsm_gcm_message(ctx, enc, k->name, aad, aad_len, in, in_len, out, out_len));
+	/* Only a context that finished a message cleanly goes back. */
 	ctx = pool_give(k, ctx);
 out:
-	if (tmp != NULL) {
-		te_memzero(tmp, body);
-		free(tmp);
-	}
 	EVP_CIPHER_CTX_free(ctx);
 	return rc;
 }
@@ -960,8 +922,6 @@ static te_err soft_crypt(struct soft *s, int enc, const char *name, te_hsm_alg a
 				     enc ? "encrypt" : "decrypt"));
 	TE_GUARD(te_hsm_policy_crypt_alg(k->name, k->meta.type, alg, &alg));
 	if (alg == TE_HSM_ALG_AES_256_GCM) {
-		TE_ENSURE(enc || in_len >= TE_HSM_GCM_TAG_LEN, TE_ERR_DECRYPT_FAILED,
-			  "ciphertext of %zu bytes is shorter than the GCM tag", in_len);
 		TE_GUARD(gcm_run(s, k, enc, iv, iv_len, aad, aad_len, in, in_len, out, out_len));
 		goto out;
 	}

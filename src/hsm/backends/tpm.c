@@ -47,6 +47,7 @@
 
 #include "common/te_file.h"
 #include "hsm/backend.h"
+#include "hsm/gcm.h"
 #include "hsm/import.h"
 #include "hsm/policy.h"
 #include "hsm/backends/tpm_blob.h"
@@ -1257,48 +1258,12 @@ static te_err gcm_run(const uint8_t key[SECRET_LEN], const char *name, int enc,
 {
 	te_err rc = TE_OK;
 	EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
-	size_t body = enc ? in_len : in_len - TE_HSM_GCM_TAG_LEN;
-	size_t need = enc ? in_len + TE_HSM_GCM_TAG_LEN : body;
-	uint8_t *dst = out, *tmp = NULL;
-	int n = 0;
 
 	TE_GUARD_PTR(ctx, TE_ERR_NO_MEMORY, "out of memory");
-	if (!enc && body > 0) {
-		tmp = malloc(body);
-		TE_GUARD_PTR(tmp, TE_ERR_NO_MEMORY, "out of memory");
-		dst = tmp;
-	}
 	TE_GUARD_OSSL(EVP_CipherInit_ex2(ctx, EVP_aes_256_gcm(), key, iv, enc, NULL), "GCM init");
-	if (aad_len > 0)
-		TE_GUARD_OSSL(EVP_CipherUpdate(ctx, NULL, &n, aad, (int)aad_len), "GCM aad");
-	if (body > 0)
-		TE_GUARD_OSSL(EVP_CipherUpdate(ctx, dst, &n, in, (int)body), "GCM");
-	if (!enc)
-		TE_GUARD_OSSL(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_SET_TAG, TE_HSM_GCM_TAG_LEN,
-						  (void *)(in + body)),
-			      "GCM tag");
-	if (EVP_CipherFinal_ex(ctx, dst + body, &n) <= 0) {
-		ERR_clear_error();
-		rc = te_err_set(enc ? TE_ERR_CRYPTO : TE_ERR_DECRYPT_FAILED,
-				enc ? "AES-GCM encryption failed"
-				    : "decryption with key '%s' failed: wrong key, IV or AAD, or "
-				      "the ciphertext was altered",
-				name);
-		goto out;
-	}
-	if (enc)
-		TE_GUARD_OSSL(EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, TE_HSM_GCM_TAG_LEN,
-						  out + body),
-			      "GCM tag");
-	else if (body > 0)
-		memcpy(out, tmp, body);
-	*out_len = need;
+	TE_GUARD(te_hsm_gcm_message(ctx, enc, name, aad, aad_len, in, in_len, out, out_len));
 out:
-	if (tmp != NULL) {
-		te_memzero(tmp, body);
-		free(tmp);
-	}
-	EVP_CIPHER_CTX_free(ctx); /* wipes the key schedule */
+	EVP_CIPHER_CTX_free(ctx);
 	return rc;
 }
 
