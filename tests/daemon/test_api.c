@@ -399,7 +399,7 @@ static void test_conn_limit(void **state)
 		assert_int_equal(connect(held[i], (struct sockaddr *)&sa, sizeof(sa)), 0);
 	}
 	/* Let the server accept (and count) both. */
-	for (int i = 0; i < 100 && te_authz_conn_count(fx.authz, getuid()) < CONN_LIMIT; i++)
+	for (int i = 0; i < 1000 && te_authz_conn_count(fx.authz, getuid()) < CONN_LIMIT; i++)
 		usleep(10000);
 	assert_int_equal(te_authz_conn_count(fx.authz, getuid()), CONN_LIMIT);
 	r = http("GET", "/trust-bundle?" VER, NULL, NULL);
@@ -407,7 +407,7 @@ static void test_conn_limit(void **state)
 	free(r.body);
 	for (int i = 0; i < CONN_LIMIT; i++)
 		close(held[i]);
-	for (int i = 0; i < 100 && !ok; i++) {
+	for (int i = 0; i < 1000 && !ok; i++) {
 		if (te_authz_conn_count(fx.authz, getuid()) == 0)
 			ok = 1;
 		else
