@@ -7,7 +7,7 @@ set -eu
 PKGS="
 build-essential cmake pkg-config clang libclang-rt-dev
 openssl libssl-dev
-libcmocka-dev libjansson-dev libyaml-dev libmicrohttpd-dev curl
+libcmocka-dev libjansson-dev libyaml-dev libmicrohttpd-dev libseccomp-dev curl
 libtss2-dev
 python3 procps
 softhsm2 opensc
@@ -15,13 +15,28 @@ swtpm swtpm-tools tpm2-tools
 nginx
 "
 
+# The npm client test needs Node.js and npm.  Some machines carry a
+# Node.js build with its own npm (not Debian's packages); take what is there.
+command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+
+here=$(cd "$(dirname "$0")" && pwd)
+# Steps after the Debian packages (npm packages for the client tests).
+after() {
+	if [ -x "$here/setup-npm.sh" ]; then
+		"$here/setup-npm.sh"
+	fi
+}
+
 missing=""
 for p in $PKGS; do
 	if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
 		missing="$missing $p"
 	fi
 done
-[ -z "$missing" ] && exit 0
+if [ -z "$missing" ]; then
+	after
+	exit 0
+fi
 
 if [ "$(id -u)" -eq 0 ]; then
 	SUDO=""
@@ -51,4 +66,5 @@ if [ "$status" -eq 0 ]; then
 	$SUDO apt-get install -y -qq --no-install-recommends $missing >/dev/null || status=$?
 fi
 [ "$made_policy" -eq 0 ] || $SUDO rm -f "$policy"
+[ "$status" -ne 0 ] || after
 exit "$status"

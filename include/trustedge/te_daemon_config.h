@@ -28,6 +28,8 @@ extern "C" {
 #define TE_DAEMON_STATE_DIR     "/var/lib/trustedge"
 #define TE_DAEMON_SOCKET_DIR    "/run/trustedge"
 #define TE_DAEMON_DEV_DEVICE_ID "trustedge-dev"
+/* The module of the development defaults: the user running the daemon. */
+#define TE_DAEMON_DEV_MODULE "dev-module"
 
 /* The Unix sockets the daemon listens on. */
 typedef enum te_daemon_socket_id {
@@ -147,7 +149,8 @@ te_err te_daemon_config_parse(const char *name, const char *text, size_t len,
                               te_daemon_config **out) TE_MUST_CHECK TE_NONNULL(1, 2, 4);
 /* Development defaults rooted at dev_root (absolute): soft keys in
  * dev_root/keys, state in dev_root/state, sockets in dev_root/run,
- * auto-generated edge CA, device id "trustedge-dev". */
+ * auto-generated edge CA, device id "trustedge-dev", and one module,
+ * TE_DAEMON_DEV_MODULE, matched by the uid of the calling process. */
 te_err te_daemon_config_defaults(const char *dev_root, te_daemon_config **out) TE_MUST_CHECK
     TE_NONNULL(1, 2);
 /* Wipes secrets and frees everything.  NULL is a no-op. */

@@ -17,12 +17,15 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <poll.h>
+#include <limits.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
+#include <time.h>
 
 #include <microhttpd.h>
 
@@ -32,19 +35,42 @@
 #include "daemon/workload.h"
 #include "trustedge/te_mem.h"
 
+/* One IPC channel to the keys process.  The keys process answers in
+ * order per channel, so a mutex makes each round trip atomic; replies are
+ * matched by request id so a late reply to a request that timed out is
+ * dropped rather than given to the next one. */
+typedef struct api_chan {
+	pthread_mutex_t lock;
+	int fd;
+	/* Under lock: */
+	uint32_t next_id;
+	int broken;
+	te_ipc_msg *req; /* te_secure_alloc: they carry plaintexts and digests */
+	te_ipc_msg *rep;
+} api_chan;
+
 struct te_api {
 	struct MHD_Daemon *mhd;
 	te_authz *authz;
-	int ipc_fd;
+	const te_daemon_config *dc;
+	te_daemon_socket_id service;
 	size_t max_body;
 	unsigned ipc_timeout_ms;
-	pthread_mutex_t ipc_lock;
-	/* Under ipc_lock: */
-	uint32_t next_id;
-	int ipc_broken;
-	te_ipc_msg *req; /* te_secure_alloc: they carry plaintexts and digests */
-	te_ipc_msg *rep;
+	unsigned read_timeout_ms;
+	api_chan *chans;
+	size_t n_chans;
+	atomic_uint next_chan;
 };
+
+/* Set by te_api_drain: every reply then says "Connection: close", so
+ * keep-alive clients reconnect (to the API process that replaces this
+ * one).  One flag per process: the API process drains all its servers at
+ * once. */
+static atomic_int api_closing;
+
+/* The channel a worker thread uses, picked once per thread round robin,
+ * so with as many channels as pool threads each thread has its own. */
+static _Thread_local unsigned api_tls_chan = UINT_MAX;
 
 /* Per connection (MHD's socket context). */
 typedef struct te_api_conn {
@@ -58,8 +84,17 @@ typedef struct te_api_req {
 	te_wl_route_t route;
 	te_buf body; /* secure: encrypt bodies hold plaintext */
 	int too_large;
-	int answered; /* a response was queued at the first call */
+	int answered;       /* a response was queued */
+	uint64_t started_ms; /* monotonic time of the first call */
 } te_api_req;
+
+static uint64_t api_now_ms(void)
+{
+	struct timespec ts;
+
+	(void)clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
 
 static const char *api_route_name(te_wl_route_id id)
 {
@@ -115,7 +150,9 @@ static enum MHD_Result api_send_json(struct MHD_Connection *conn, unsigned http,
 		return MHD_NO;
 	}
 	if (MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE, "application/json") ==
-	    MHD_YES)
+		MHD_YES &&
+	    (!atomic_load_explicit(&api_closing, memory_order_relaxed) ||
+	     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONNECTION, "close") == MHD_YES))
 		r = MHD_queue_response(conn, http, resp);
 	MHD_destroy_response(resp);
 	return r;
@@ -143,22 +180,43 @@ static enum MHD_Result api_send_status(struct MHD_Connection *conn, int http, co
 
 /* ---- IPC ---- */
 
-/* Sends a->req (type, len and body filled) and waits for the reply with
- * the same id into a->rep.  Call with ipc_lock held. */
-static te_err api_ipc_exchange(te_api *a)
+/* The calling thread's channel, locked.  Release with api_chan_release. */
+static api_chan *api_chan_acquire(te_api *a)
+{
+	api_chan *ch;
+
+	if (api_tls_chan == UINT_MAX)
+		api_tls_chan = atomic_fetch_add_explicit(&a->next_chan, 1, memory_order_relaxed);
+	ch = &a->chans[api_tls_chan % a->n_chans];
+	pthread_mutex_lock(&ch->lock);
+	return ch;
+}
+
+/* Wipes both messages whatever their type (cheaper to reason about than
+ * te_ipc_type_is_secret on each) and unlocks. */
+static void api_chan_release(api_chan *ch)
+{
+	te_ipc_msg_wipe(ch->req);
+	te_ipc_msg_wipe(ch->rep);
+	pthread_mutex_unlock(&ch->lock);
+}
+
+/* Sends ch->req (type, len and body filled) and waits for the reply with
+ * the same id into ch->rep.  Call with ch->lock held. */
+static te_err api_ipc_exchange(const te_api *a, api_chan *ch)
 {
 	te_err rc = TE_OK;
 	uint32_t id;
 
-	TE_ENSURE(!a->ipc_broken, TE_ERR_IO, "IPC channel to the keys process is closed");
-	id = ++a->next_id;
-	a->req->id = id;
-	rc = te_ipc_send_msg(a->ipc_fd, a->req);
+	TE_ENSURE(!ch->broken, TE_ERR_IO, "IPC channel to the keys process is closed");
+	id = ++ch->next_id;
+	ch->req->id = id;
+	rc = te_ipc_send_msg(ch->fd, ch->req);
 	if (rc == TE_ERR_IO)
-		a->ipc_broken = 1;
+		ch->broken = 1;
 	TE_GUARD(rc);
 	for (;;) {
-		struct pollfd p = {.fd = a->ipc_fd, .events = POLLIN, .revents = 0};
+		struct pollfd p = {.fd = ch->fd, .events = POLLIN, .revents = 0};
 		int n = poll(&p, 1, (int)a->ipc_timeout_ms);
 
 		if (n < 0 && errno == EINTR)
@@ -166,16 +224,16 @@ static te_err api_ipc_exchange(te_api *a)
 		TE_ENSURE(n >= 0, TE_ERR_IO, "poll on the IPC channel: %s", strerror(errno));
 		TE_ENSURE(n > 0, TE_ERR_BUSY, "keys process did not answer request %" PRIu32
 					      " within %u ms", id, a->ipc_timeout_ms);
-		rc = te_ipc_recv(a->ipc_fd, a->rep);
+		rc = te_ipc_recv(ch->fd, ch->rep);
 		if (rc == TE_ERR_BUSY)
 			continue;
 		if (rc != TE_OK)
-			a->ipc_broken = 1; /* peer gone or a protocol error */
+			ch->broken = 1; /* peer gone or a protocol error */
 		TE_GUARD(rc);
-		if (a->rep->id == id)
+		if (ch->rep->id == id)
 			break;
 		/* The late reply of a request that timed out. */
-		te_ipc_msg_wipe(a->rep);
+		te_ipc_msg_wipe(ch->rep);
 	}
 out:
 	return rc;
@@ -184,11 +242,11 @@ out:
 /* Maps an ERROR_REPLY to the HTTP refusal.  A ciphertext the keys process
  * cannot open is the client's mistake (400); everything else is ours and
  * gets a generic 500 (the detail is in the keys process's log). */
-static void api_map_ipc_error(const te_api *a, te_wl_route_id route, te_wl_status *st)
+static void api_map_ipc_error(const api_chan *ch, te_wl_route_id route, te_wl_status *st)
 {
 	te_ipc_error_reply er;
 
-	if (te_ipc_error_reply_decode(a->rep, &er) != TE_OK) {
+	if (te_ipc_error_reply_decode(ch->rep, &er) != TE_OK) {
 		api_status(st, 500, "internal error");
 		return;
 	}
@@ -196,6 +254,16 @@ static void api_map_ipc_error(const te_api *a, te_wl_route_id route, te_wl_statu
 	    (er.code == TE_ERR_DECRYPT_FAILED || er.code == TE_ERR_MALFORMED ||
 	     er.code == TE_ERR_UNSUPPORTED)) {
 		api_status(st, 400, "ciphertext could not be decrypted");
+		return;
+	}
+	if ((route == TE_WL_ROUTE_CERT_SERVER || route == TE_WL_ROUTE_CERT_IDENTITY) &&
+	    er.code == TE_ERR_INVALID_ARG) {
+		api_status(st, 400, "the requested expiration is not in the future");
+		return;
+	}
+	if (er.code == TE_ERR_UNSUPPORTED) {
+		/* e.g. certificates with no certificate store configured */
+		api_status(st, 501, "not available on this device");
 		return;
 	}
 	te_log_warn("keys process refused %s: %s: %s", api_route_name(route),
@@ -212,7 +280,7 @@ static te_err api_do_sign(te_api *a, const te_api_req *r, const char *ctype, te_
 	te_wl_sign_req *body = calloc(1, sizeof(*body));
 	te_ipc_sign_derived_req ireq;
 	te_ipc_sign_reply srep;
-	int locked = 0;
+	api_chan *ch = NULL;
 
 	TE_ENSURE(body != NULL, TE_ERR_NO_MEMORY, "sign request");
 	rc = te_wl_parse_sign(r->body.data, r->body.len, ctype, body, st);
@@ -224,23 +292,19 @@ static te_err api_do_sign(te_api *a, const te_api_req *r, const char *ctype, te_
 	ireq.data = body->data;
 	ireq.data_len = body->data_len;
 
-	pthread_mutex_lock(&a->ipc_lock);
-	locked = 1;
-	TE_GUARD(te_ipc_sign_derived_req_encode(&ireq, a->req));
-	TE_GUARD(api_ipc_exchange(a));
-	if (a->rep->type == TE_IPC_ERROR_REPLY) {
-		api_map_ipc_error(a, r->route.id, st);
+	ch = api_chan_acquire(a);
+	TE_GUARD(te_ipc_sign_derived_req_encode(&ireq, ch->req));
+	TE_GUARD(api_ipc_exchange(a, ch));
+	if (ch->rep->type == TE_IPC_ERROR_REPLY) {
+		api_map_ipc_error(ch, r->route.id, st);
 		rc = TE_ERR_PERMISSION;
 		goto out;
 	}
-	TE_GUARD(te_ipc_sign_reply_decode(a->rep, &srep));
+	TE_GUARD(te_ipc_sign_reply_decode(ch->rep, &srep));
 	TE_GUARD(te_wl_reply_sign(srep.digest, srep.digest_len, json));
 out:
-	if (locked) {
-		te_ipc_msg_wipe(a->req);
-		te_ipc_msg_wipe(a->rep);
-		pthread_mutex_unlock(&a->ipc_lock);
-	}
+	if (ch != NULL)
+		api_chan_release(ch);
 	if (body != NULL) {
 		te_memzero(body, sizeof(*body));
 		free(body);
@@ -257,7 +321,7 @@ static te_err api_do_crypt(te_api *a, const te_api_req *r, const char *ctype, te
 	te_wl_crypt_req *body = te_secure_alloc(sizeof(te_wl_crypt_req));
 	te_ipc_crypt_req ireq;
 	te_ipc_crypt_reply crep;
-	int locked = 0;
+	api_chan *ch = NULL;
 
 	TE_ENSURE(body != NULL, TE_ERR_NO_MEMORY, "crypt request");
 	if (enc)
@@ -273,30 +337,108 @@ static te_err api_do_crypt(te_api *a, const te_api_req *r, const char *ctype, te
 	ireq.data = body->data;
 	ireq.data_len = body->data_len;
 
-	pthread_mutex_lock(&a->ipc_lock);
-	locked = 1;
+	ch = api_chan_acquire(a);
 	if (enc)
-		TE_GUARD(te_ipc_encrypt_req_encode(&ireq, a->req));
+		TE_GUARD(te_ipc_encrypt_req_encode(&ireq, ch->req));
 	else
-		TE_GUARD(te_ipc_decrypt_req_encode(&ireq, a->req));
-	TE_GUARD(api_ipc_exchange(a));
-	if (a->rep->type == TE_IPC_ERROR_REPLY) {
-		api_map_ipc_error(a, r->route.id, st);
+		TE_GUARD(te_ipc_decrypt_req_encode(&ireq, ch->req));
+	TE_GUARD(api_ipc_exchange(a, ch));
+	if (ch->rep->type == TE_IPC_ERROR_REPLY) {
+		api_map_ipc_error(ch, r->route.id, st);
 		rc = TE_ERR_PERMISSION;
 		goto out;
 	}
-	TE_GUARD(te_ipc_crypt_reply_decode(a->rep, &crep));
+	TE_GUARD(te_ipc_crypt_reply_decode(ch->rep, &crep));
 	TE_GUARD(te_wl_reply_crypt(enc ? "ciphertext" : "plaintext", crep.data, crep.data_len,
 				   json));
 out:
-	if (locked) {
-		/* Both are wiped whatever their type: cheaper to reason about
-		 * than te_ipc_type_is_secret on each. */
-		te_ipc_msg_wipe(a->req);
-		te_ipc_msg_wipe(a->rep);
-		pthread_mutex_unlock(&a->ipc_lock);
-	}
+	if (ch != NULL)
+		api_chan_release(ch);
 	te_secure_free(body);
+	return rc;
+}
+
+/* Server and identity certificates: a fresh key pair each time, made and
+ * certified by the keys process (the key is the module's to keep). */
+static te_err api_do_cert(te_api *a, const te_api_req *r, const char *ctype, te_buf *json,
+			  te_wl_status *st)
+{
+	te_err rc = TE_OK;
+	int server = r->route.id == TE_WL_ROUTE_CERT_SERVER;
+	te_wl_cert_req body;
+	te_ipc_cert_req ireq;
+	te_ipc_cert_reply crep;
+	api_chan *ch = NULL;
+
+	if (server)
+		rc = te_wl_parse_server_cert(r->body.data, r->body.len, ctype, &body, st);
+	else
+		rc = te_wl_parse_identity_cert(r->body.data, r->body.len, ctype, &body, st);
+	TE_GUARD(rc);
+	memset(&ireq, 0, sizeof(ireq));
+	snprintf(ireq.module, sizeof(ireq.module), "%s", r->route.name);
+	snprintf(ireq.genid, sizeof(ireq.genid), "%s", r->route.genid);
+	snprintf(ireq.common_name, sizeof(ireq.common_name), "%s", body.common_name);
+	ireq.has_expiration = body.has_expiration;
+	ireq.expiration = body.has_expiration ? body.expiration : 0;
+
+	ch = api_chan_acquire(a);
+	if (server)
+		TE_GUARD(te_ipc_cert_server_req_encode(&ireq, ch->req));
+	else
+		TE_GUARD(te_ipc_cert_identity_req_encode(&ireq, ch->req));
+	TE_GUARD(api_ipc_exchange(a, ch));
+	if (ch->rep->type == TE_IPC_ERROR_REPLY) {
+		api_map_ipc_error(ch, r->route.id, st);
+		rc = TE_ERR_PERMISSION;
+		goto out;
+	}
+	TE_GUARD(te_ipc_cert_reply_decode(ch->rep, &crep));
+	TE_GUARD(te_wl_reply_cert(crep.cert_pem, crep.cert_pem_len, crep.key_pem, crep.key_pem_len,
+				  crep.expiration, json));
+	te_log_info("audit: op=%s module=%s cn=%s result=issued", api_route_name(r->route.id),
+		    r->route.name, server ? body.common_name : r->route.name);
+out:
+	if (ch != NULL)
+		api_chan_release(ch);
+	return rc;
+}
+
+static te_err api_do_bundle(te_api *a, const te_api_req *r, te_buf *json, te_wl_status *st)
+{
+	te_err rc = TE_OK;
+	te_ipc_bundle_reply brep;
+	api_chan *ch = api_chan_acquire(a);
+
+	if (r->route.id == TE_WL_ROUTE_TRUST_BUNDLE)
+		TE_GUARD(te_ipc_trust_bundle_req_encode(ch->req));
+	else
+		TE_GUARD(te_ipc_manifest_trust_bundle_req_encode(ch->req));
+	TE_GUARD(api_ipc_exchange(a, ch));
+	if (ch->rep->type == TE_IPC_ERROR_REPLY) {
+		api_map_ipc_error(ch, r->route.id, st);
+		rc = TE_ERR_PERMISSION;
+		goto out;
+	}
+	TE_GUARD(te_ipc_bundle_reply_decode(ch->rep, &brep));
+	TE_GUARD(te_wl_reply_bundle(brep.pem, brep.pem_len, json));
+out:
+	api_chan_release(ch);
+	return rc;
+}
+
+static te_err api_do_list_modules(const te_api *a, te_buf *json)
+{
+	te_err rc = TE_OK;
+	size_t n = a->dc != NULL ? a->dc->n_modules : 0;
+	const char **names = calloc(n + 1, sizeof(*names));
+
+	TE_ENSURE(names != NULL, TE_ERR_NO_MEMORY, "module list");
+	for (size_t i = 0; i < n; i++)
+		names[i] = a->dc->modules[i].name;
+	TE_GUARD(te_wl_reply_modules(names, n, json));
+out:
+	free(names);
 	return rc;
 }
 
@@ -365,7 +507,7 @@ static enum MHD_Result api_last_call(te_api *a, struct MHD_Connection *conn, te_
 	te_wl_status st;
 	te_buf json;
 	te_err rc;
-	char msg[96];
+	int created = 0;
 
 	if (r->too_large)
 		return api_send_status(conn, 413, "request body too large");
@@ -374,6 +516,9 @@ static enum MHD_Result api_last_call(te_api *a, struct MHD_Connection *conn, te_
 	 * bearer signature. */
 	te_buf_init(&json, 1);
 	switch (r->route.id) {
+	case TE_WL_ROUTE_LIST_MODULES:
+		rc = api_do_list_modules(a, &json);
+		break;
 	case TE_WL_ROUTE_SIGN:
 		rc = api_do_sign(a, r, ctype, &json, &st);
 		break;
@@ -381,13 +526,21 @@ static enum MHD_Result api_last_call(te_api *a, struct MHD_Connection *conn, te_
 	case TE_WL_ROUTE_DECRYPT:
 		rc = api_do_crypt(a, r, ctype, &json, &st);
 		break;
+	case TE_WL_ROUTE_CERT_SERVER:
+	case TE_WL_ROUTE_CERT_IDENTITY:
+		rc = api_do_cert(a, r, ctype, &json, &st);
+		created = 1;
+		break;
+	case TE_WL_ROUTE_TRUST_BUNDLE:
+	case TE_WL_ROUTE_MANIFEST_TRUST_BUNDLE:
+		rc = api_do_bundle(a, r, &json, &st);
+		break;
+	case TE_WL_ROUTE_NONE:
 	default:
-		snprintf(msg, sizeof(msg), "not served by this build yet: %s",
-			 api_route_name(r->route.id));
-		return api_send_status(conn, 501, msg);
+		return api_send_status(conn, 500, "internal error");
 	}
 	if (rc == TE_OK)
-		return api_send_json(conn, 200, &json);
+		return api_send_json(conn, created ? 201 : 200, &json);
 	te_buf_free(&json);
 	if (st.http_status != 0)
 		return api_send_error(conn, &st);
@@ -412,8 +565,17 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		if (r == NULL)
 			return MHD_NO;
 		te_buf_init(&r->body, 1);
+		r->started_ms = api_now_ms();
 		*con_cls = r;
 		te_err_clear();
+		if (a->service != TE_DAEMON_SOCKET_WORKLOAD) {
+			char msg[96];
+
+			snprintf(msg, sizeof(msg), "the %s API is not served by this build yet",
+				 te_daemon_socket_name(a->service));
+			r->answered = 1;
+			return api_send_status(conn, 501, msg);
+		}
 		if (api_first_call(a, conn, pc, r, url, method, &mr))
 			r->answered = 1;
 		return mr;
@@ -424,6 +586,13 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		*upload_data_size = 0;
 		if (r->answered || r->too_large)
 			return MHD_YES;
+		if (api_now_ms() - r->started_ms > a->read_timeout_ms) {
+			/* A client that trickles its body would hold a worker
+			 * and a connection slot forever otherwise. */
+			r->answered = 1;
+			te_buf_free(&r->body);
+			return api_send_status(conn, 408, "request body was not received in time");
+		}
 		if (n > a->max_body - r->body.len) {
 			/* Keep reading (and dropping) to answer 413 at the end. */
 			r->too_large = 1;
@@ -496,43 +665,68 @@ static size_t api_no_unescape(void *cls, struct MHD_Connection *conn, char *s)
 
 static void api_free(te_api *a)
 {
-	if (a->req != NULL)
-		te_secure_free(a->req);
-	if (a->rep != NULL)
-		te_secure_free(a->rep);
-	pthread_mutex_destroy(&a->ipc_lock);
+	for (size_t i = 0; a->chans != NULL && i < a->n_chans; i++) {
+		te_secure_free(a->chans[i].req);
+		te_secure_free(a->chans[i].rep);
+		pthread_mutex_destroy(&a->chans[i].lock);
+	}
+	free(a->chans);
 	free(a);
+}
+
+static te_err api_chans_init(te_api *a, const te_api_config *c)
+{
+	te_err rc = TE_OK;
+	size_t n = c->n_ipc_fds != 0 ? c->n_ipc_fds : 1;
+
+	a->chans = calloc(n, sizeof(*a->chans));
+	TE_ENSURE(a->chans != NULL, TE_ERR_NO_MEMORY, "api: IPC channels");
+	for (size_t i = 0; i < n; i++) {
+		api_chan *ch = &a->chans[i];
+
+		ch->fd = c->n_ipc_fds != 0 ? c->ipc_fds[i] : c->ipc_fd;
+		TE_ENSURE(ch->fd >= 0, TE_ERR_INVALID_ARG, "api: IPC channel %zu has no fd", i);
+		TE_ENSURE(pthread_mutex_init(&ch->lock, NULL) == 0, TE_ERR_INTERNAL, "api: mutex");
+		a->n_chans = i + 1; /* from here api_free destroys the mutex */
+		ch->req = te_secure_alloc(sizeof(te_ipc_msg));
+		ch->rep = te_secure_alloc(sizeof(te_ipc_msg));
+		TE_ENSURE(ch->req != NULL && ch->rep != NULL, TE_ERR_NO_MEMORY,
+			  "api: IPC buffers");
+	}
+out:
+	return rc;
 }
 
 te_err te_api_start(const te_api_config *c, te_api **out)
 {
 	te_err rc = TE_OK;
 	te_api *a = NULL;
-	unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO | MHD_USE_ITC;
+	unsigned flags = MHD_USE_ITC;
+	unsigned threads = c->threads != 0 ? c->threads : 1;
 
 	*out = NULL;
-	TE_ENSURE(c->listen_fd >= 0 && c->ipc_fd >= 0 && c->authz != NULL, TE_ERR_INVALID_ARG,
-		  "api: listen fd, IPC fd and authz are required");
+	TE_ENSURE(c->listen_fd >= 0 && c->authz != NULL && (c->ipc_fd >= 0 || c->n_ipc_fds != 0),
+		  TE_ERR_INVALID_ARG, "api: listen fd, IPC fd and authz are required");
+	TE_ENSURE(threads <= TE_API_THREADS_MAX, TE_ERR_INVALID_ARG,
+		  "api: %u threads is more than %u", threads, TE_API_THREADS_MAX);
 	a = calloc(1, sizeof(*a));
 	TE_ENSURE(a != NULL, TE_ERR_NO_MEMORY, "api");
-	if (pthread_mutex_init(&a->ipc_lock, NULL) != 0) {
-		free(a);
-		a = NULL;
-		TE_ENSURE(0, TE_ERR_INTERNAL, "api: mutex");
-	}
 	a->authz = c->authz;
-	a->ipc_fd = c->ipc_fd;
+	a->dc = c->dc;
 	a->max_body = c->max_body_bytes == 0 || c->max_body_bytes > TE_WL_BODY_MAX
 			  ? TE_WL_BODY_MAX
 			  : c->max_body_bytes;
 	a->ipc_timeout_ms = c->ipc_timeout_ms != 0 ? c->ipc_timeout_ms : TE_API_IPC_TIMEOUT_MS;
-	a->req = te_secure_alloc(sizeof(te_ipc_msg));
-	a->rep = te_secure_alloc(sizeof(te_ipc_msg));
-	TE_ENSURE(a->req != NULL && a->rep != NULL, TE_ERR_NO_MEMORY, "api: IPC buffers");
+	a->read_timeout_ms = c->read_timeout_ms != 0 ? c->read_timeout_ms : 5000;
+	a->service = c->service;
+	TE_GUARD(api_chans_init(a, c));
+	/* epoll with one thread per pool slot; a lone thread polls itself. */
+	flags |= threads > 1 ? MHD_USE_EPOLL_INTERNAL_THREAD : MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
 	if (c->mhd_error_log)
 		flags |= MHD_USE_ERROR_LOG;
 	a->mhd = MHD_start_daemon(
 	    flags, 0, NULL, NULL, api_access, a, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)c->listen_fd,
+	    MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(c->conn_timeout_s ? c->conn_timeout_s : 5),
 	    MHD_OPTION_NOTIFY_CONNECTION, api_notify_conn, a, MHD_OPTION_NOTIFY_COMPLETED,
 	    api_completed, a, MHD_OPTION_UNESCAPE_CALLBACK, api_no_unescape, a, MHD_OPTION_END);
@@ -544,6 +738,26 @@ out:
 	if (a != NULL)
 		api_free(a);
 	return rc;
+}
+
+void te_api_drain(te_api *a)
+{
+	if (a == NULL)
+		return;
+	atomic_store(&api_closing, 1);
+	/* Hands the listen socket back: no new connection is accepted here
+	 * (the next API process takes them), in-flight ones go on. */
+	(void)MHD_quiesce_daemon(a->mhd);
+}
+
+unsigned te_api_connections(te_api *a)
+{
+	const union MHD_DaemonInfo *di;
+
+	if (a == NULL)
+		return 0;
+	di = MHD_get_daemon_info(a->mhd, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+	return di != NULL ? di->num_connections : 0;
 }
 
 void te_api_stop(te_api *a)

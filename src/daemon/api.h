@@ -5,12 +5,11 @@
  * by SO_PEERCRED (daemon/authz.h) and asks the keys process over typed IPC
  * (daemon/ipc.h).  It holds no key material.
  *
- * Served: POST .../sign, .../encrypt, .../decrypt.
- * NOT served yet (honest partial work): GET /modules, the identity and
- * server certificate routes, /trust-bundle and /manifest-trust-bundle.
- * They are routed and checked like the others (404/405/400 as usual) and
- * then answered 501 {"message":"not served by this build yet: <route>"}:
- * the keys process has no IPC message for them yet.
+ * Served: every workload route: GET /modules (from the configuration),
+ * POST .../sign, .../encrypt, .../decrypt, .../certificate/server and
+ * /certificate/identity (201), GET /trust-bundle and
+ * /manifest-trust-bundle.  On the other service sockets (keys, certs,
+ * identity, management) every request is answered 501 for now.
  *
  * Per connection: the peer's credentials are read once when it is
  * accepted and counted with te_authz_conn_open; a uid over
@@ -30,15 +29,27 @@
 /* How long one IPC round trip to the keys process may take when
  * te_api_config.ipc_timeout_ms is 0. */
 #define TE_API_IPC_TIMEOUT_MS 10000
+/* Most worker threads of one server. */
+#define TE_API_THREADS_MAX 64
 
 typedef struct te_api_config {
 	/* Listening AF_UNIX stream socket (te_listen_set's workload socket).
 	 * Borrowed: te_api_stop leaves it open for its owner to close. */
 	int listen_fd;
-	/* Connected SOCK_SEQPACKET channel to the keys process.  Borrowed;
-	 * after a protocol error every later request is answered 500 and
-	 * the parent is expected to restart both ends. */
+	/* Connected SOCK_SEQPACKET channels to the keys process: ipc_fds[0..
+	 * n_ipc_fds), or the single ipc_fd when n_ipc_fds is 0.  Borrowed.
+	 * Each worker thread keeps to one channel (round robin), so give as
+	 * many as threads for the requests of different threads to run side
+	 * by side.  After a protocol error every later request on that
+	 * channel is answered 500 and the parent is expected to restart both
+	 * ends. */
 	int ipc_fd;
+	const int *ipc_fds;
+	size_t n_ipc_fds;
+	/* Worker threads (libmicrohttpd's thread pool, epoll); 0 = 1. */
+	unsigned threads;
+	/* The configuration (module list); borrowed, may be NULL (no modules). */
+	const te_daemon_config *dc;
 	/* Borrowed; must outlive the server. */
 	te_authz *authz;
 	/* Largest request body accepted (413 above); 0 or more than
@@ -46,6 +57,13 @@ typedef struct te_api_config {
 	size_t max_body_bytes;
 	/* Idle connections are closed after this many seconds; 0 = 5. */
 	unsigned conn_timeout_s;
+	/* A request whose body is still arriving this long after its headers
+	 * is answered 408 (a client stalled completely is closed after
+	 * conn_timeout_s); 0 = 5000. */
+	unsigned read_timeout_ms;
+	/* Which API this socket serves.  Only the workload API is served so
+	 * far; the others answer 501 to every request. */
+	te_daemon_socket_id service;
 	/* 0 = TE_API_IPC_TIMEOUT_MS. */
 	unsigned ipc_timeout_ms;
 	/* 1: libmicrohttpd's own error log on stderr (debugging only). */
@@ -57,6 +75,14 @@ typedef struct te_api te_api;
 /* Starts the server with its own polling thread.  TE_ERR_INVALID_ARG for
  * a bad configuration, TE_ERR_IO when libmicrohttpd refuses to start. */
 te_err te_api_start(const te_api_config *c, te_api **out) TE_MUST_CHECK TE_NONNULL(1, 2);
+/* Stops accepting (the listen socket stays open for its owner) and makes
+ * every later reply close its connection, so keep-alive clients move to
+ * the process that replaces this one; requests in flight complete.  For
+ * SIGTERM and SIGHUP: drain, wait until te_api_connections() is 0 or a
+ * deadline passes, then te_api_stop. */
+void te_api_drain(te_api *a);
+/* Connections currently open on the server. */
+unsigned te_api_connections(te_api *a);
 /* Stops accepting, closes every connection, waits for the thread and
  * frees the server; the listen and IPC sockets stay open.  NULL is a
  * no-op. */

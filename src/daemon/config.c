@@ -1171,6 +1171,15 @@ te_err te_daemon_config_defaults(const char *dev_root, te_daemon_config **out)
 	for (size_t i = 0; i < TE_DAEMON_SOCKET__COUNT; i++)
 		TE_GUARD(dc_join(&dc->sockets[i].path, run, dc_socket_files[i]));
 	TE_GUARD(dc_join(&store, dev_root, "keys"));
+	/* One module for whoever runs the daemon, so a developer can call
+	 * the workload API with curl straight away. */
+	dc->modules = calloc(1, sizeof(*dc->modules));
+	TE_GUARD_PTR(dc->modules, TE_ERR_NO_MEMORY, "config: out of memory");
+	dc->n_modules = 1;
+	dc->modules[0].name = dc_strdup(TE_DAEMON_DEV_MODULE);
+	TE_GUARD_PTR(dc->modules[0].name, TE_ERR_NO_MEMORY, "config: out of memory");
+	dc->modules[0].by_uid = 1;
+	dc->modules[0].uid = getuid();
 	dc->hsm_settings = calloc(1, sizeof(*dc->hsm_settings));
 	TE_GUARD_PTR(dc->hsm_settings, TE_ERR_NO_MEMORY, "config: out of memory");
 	{

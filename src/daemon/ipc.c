@@ -24,6 +24,8 @@
 /* A u16 length prefix. */
 #define TE_IPC_LEN_SZ     2
 #define TE_IPC_STR_MIN_SZ (TE_IPC_LEN_SZ + 1)
+/* u8 has_expiration, i64 expiration */
+#define TE_IPC_EXP_SZ (1 + 8)
 
 struct te_ipc_type_info {
 	const char *name;
@@ -59,6 +61,23 @@ static const struct te_ipc_type_info te_ipc_types[] = {
     /* u32 code, message */
     [TE_IPC_ERROR_REPLY] = {"ERROR_REPLY", 4 + TE_IPC_LEN_SZ,
                             4 + TE_IPC_LEN_SZ + TE_IPC_ERROR_MSG_MAX, 0},
+    /* module, genid, common_name (non-empty strings), expiration */
+    [TE_IPC_CERT_SERVER_REQ] = {"CERT_SERVER_REQ", 3 * TE_IPC_STR_MIN_SZ + TE_IPC_EXP_SZ,
+                                3 * TE_IPC_LEN_SZ + TE_IPC_MODULE_MAX + TE_IPC_GENID_MAX +
+                                    TE_IPC_CN_MAX + TE_IPC_EXP_SZ,
+                                0},
+    /* module, expiration */
+    [TE_IPC_CERT_IDENTITY_REQ] = {"CERT_IDENTITY_REQ", TE_IPC_STR_MIN_SZ + TE_IPC_EXP_SZ,
+                                  TE_IPC_LEN_SZ + TE_IPC_MODULE_MAX + TE_IPC_EXP_SZ, 0},
+    /* cert_pem, key_pem (non-empty), i64 expiration.  The key is the
+     * module's new private key. */
+    [TE_IPC_CERT_REPLY] = {"CERT_REPLY", 2 * TE_IPC_STR_MIN_SZ + 8,
+                           2 * TE_IPC_LEN_SZ + TE_IPC_CERT_PEM_MAX + TE_IPC_KEY_PEM_MAX + 8, 1},
+    [TE_IPC_TRUST_BUNDLE_REQ] = {"TRUST_BUNDLE_REQ", 0, 0, 0},
+    [TE_IPC_MANIFEST_TRUST_BUNDLE_REQ] = {"MANIFEST_TRUST_BUNDLE_REQ", 0, 0, 0},
+    /* pem (may be empty) */
+    [TE_IPC_BUNDLE_REPLY] = {"BUNDLE_REPLY", TE_IPC_LEN_SZ, TE_IPC_LEN_SZ + TE_IPC_BUNDLE_PEM_MAX,
+                             0},
 };
 
 #define TE_IPC_NTYPES (sizeof(te_ipc_types) / sizeof(te_ipc_types[0]))
@@ -69,6 +88,12 @@ _Static_assert(4 * TE_IPC_LEN_SZ + TE_IPC_MODULE_MAX + TE_IPC_GENID_MAX + TE_IPC
                    TE_IPC_BODY_MAX,
                "largest body fits");
 _Static_assert(TE_IPC_CRYPT_DATA_MAX + TE_IPC_CRYPT_OVERHEAD_MAX <= UINT16_MAX,
+               "u16 length prefix");
+_Static_assert(2 * TE_IPC_LEN_SZ + TE_IPC_CERT_PEM_MAX + TE_IPC_KEY_PEM_MAX + 8 <= TE_IPC_BODY_MAX,
+               "a CERT_REPLY fits");
+_Static_assert(TE_IPC_LEN_SZ + TE_IPC_BUNDLE_PEM_MAX <= TE_IPC_BODY_MAX, "a BUNDLE_REPLY fits");
+_Static_assert(TE_IPC_CERT_PEM_MAX <= UINT16_MAX && TE_IPC_KEY_PEM_MAX <= UINT16_MAX &&
+                   TE_IPC_BUNDLE_PEM_MAX <= UINT16_MAX,
                "u16 length prefix");
 
 /* Table entry of a known type, NULL otherwise. */
@@ -303,6 +328,46 @@ out:
 	return rc;
 }
 
+/* A text field: bytes without NUL, not NUL-terminated. */
+static te_err te_ipc_put_text(struct te_ipc_writer *w, const char *what, const char *p, size_t n,
+                              size_t min, size_t max)
+{
+	te_err rc = TE_OK;
+
+	TE_ENSURE(p != NULL || n == 0, TE_ERR_INVALID_ARG, "ipc encode: %s is NULL", what);
+	TE_ENSURE(n == 0 || memchr(p, '\0', n) == NULL, TE_ERR_INVALID_ARG,
+	          "ipc encode: %s contains a NUL byte", what);
+	TE_GUARD(te_ipc_put_data(w, what, (const uint8_t *)p, n, min, max));
+out:
+	return rc;
+}
+
+static te_err te_ipc_put_i64(struct te_ipc_writer *w, int64_t v)
+{
+	uint8_t b[8];
+	uint64_t u = (uint64_t)v; /* two's complement, as on the wire */
+
+	te_ipc_put_u32(b, (uint32_t)(u >> 32));
+	te_ipc_put_u32(b + 4, (uint32_t)u);
+	return te_ipc_put_bytes(w, b, sizeof(b));
+}
+
+/* u8 has_expiration (0 or 1), i64 expiration (0 when there is none). */
+static te_err te_ipc_put_expiration(struct te_ipc_writer *w, int has, int64_t expiration)
+{
+	te_err rc = TE_OK;
+	uint8_t flag = (uint8_t)has;
+
+	TE_ENSURE(has == 0 || has == 1, TE_ERR_INVALID_ARG,
+	          "ipc encode: has_expiration is %d, not 0 or 1", has);
+	TE_ENSURE(has || expiration == 0, TE_ERR_INVALID_ARG,
+	          "ipc encode: expiration without has_expiration");
+	TE_GUARD(te_ipc_put_bytes(w, &flag, 1));
+	TE_GUARD(te_ipc_put_i64(w, expiration));
+out:
+	return rc;
+}
+
 static void te_ipc_writer_init(struct te_ipc_writer *w, te_ipc_msg *msg)
 {
 	w->msg = msg;
@@ -357,6 +422,52 @@ static te_err te_ipc_get_data(te_cursor *c, const char *what, const uint8_t **ou
 	TE_GUARD(te_cursor_view(c, n, &p));
 	*out = p;
 	*out_len = n;
+out:
+	return rc;
+}
+
+/* A text field of min..max bytes without NUL; *out points into the
+ * cursor's buffer and is not NUL-terminated. */
+static te_err te_ipc_get_text(te_cursor *c, const char *what, const char **out, size_t *out_len,
+                              size_t min, size_t max)
+{
+	te_err rc = TE_OK;
+	const uint8_t *p = NULL;
+	size_t n = 0;
+
+	TE_GUARD(te_ipc_get_data(c, what, &p, &n, min, max));
+	TE_ENSURE(memchr(p, '\0', n) == NULL, TE_ERR_MALFORMED, "%s contains a NUL byte", what);
+	*out = (const char *)p;
+	*out_len = n;
+out:
+	return rc;
+}
+
+static te_err te_ipc_get_i64(te_cursor *c, int64_t *out)
+{
+	te_err rc = TE_OK;
+	uint64_t u = 0;
+
+	TE_GUARD(te_cursor_u64be(c, &u));
+	/* Two's complement without an implementation-defined conversion. */
+	*out = u <= (uint64_t)INT64_MAX ? (int64_t)u : -(int64_t)(~u) - 1;
+out:
+	return rc;
+}
+
+static te_err te_ipc_get_expiration(te_cursor *c, int *has, int64_t *expiration)
+{
+	te_err rc = TE_OK;
+	uint8_t flag = 0;
+	int64_t v = 0;
+
+	TE_GUARD(te_cursor_u8(c, &flag));
+	TE_ENSURE(flag <= 1, TE_ERR_MALFORMED, "has_expiration is %u, not 0 or 1", (unsigned)flag);
+	TE_GUARD(te_ipc_get_i64(c, &v));
+	TE_ENSURE(flag || v == 0, TE_ERR_MALFORMED, "expiration %lld without has_expiration",
+	          (long long)v);
+	*has = flag;
+	*expiration = v;
 out:
 	return rc;
 }
@@ -573,4 +684,172 @@ te_err te_ipc_error_reply_decode(const te_ipc_msg *msg, te_ipc_error_reply *out)
 	*out = r;
 out:
 	return te_ipc_decode_fail(rc, TE_IPC_ERROR_REPLY);
+}
+
+/* ---- CERT_SERVER_REQ: module, genid, common_name, expiration ---- */
+
+te_err te_ipc_cert_server_req_encode(const te_ipc_cert_req *req, te_ipc_msg *msg)
+{
+	te_err rc = TE_OK;
+	struct te_ipc_writer w;
+
+	te_ipc_writer_init(&w, msg);
+	TE_GUARD(te_ipc_put_str(&w, "module", req->module, 1, TE_IPC_MODULE_MAX));
+	TE_GUARD(te_ipc_put_str(&w, "genid", req->genid, 1, TE_IPC_GENID_MAX));
+	TE_GUARD(te_ipc_put_str(&w, "common_name", req->common_name, 1, TE_IPC_CN_MAX));
+	TE_GUARD(te_ipc_put_expiration(&w, req->has_expiration, req->expiration));
+out:
+	return te_ipc_writer_end(&w, TE_IPC_CERT_SERVER_REQ, rc);
+}
+
+te_err te_ipc_cert_server_req_decode(const te_ipc_msg *msg, te_ipc_cert_req *out)
+{
+	te_err rc = TE_OK;
+	te_ipc_cert_req r;
+	te_cursor c;
+
+	memset(&r, 0, sizeof(r));
+	TE_GUARD(te_ipc_body_open(msg, TE_IPC_CERT_SERVER_REQ, &c));
+	TE_GUARD(te_ipc_get_str(&c, "module", r.module, 1, TE_IPC_MODULE_MAX));
+	TE_GUARD(te_ipc_get_str(&c, "genid", r.genid, 1, TE_IPC_GENID_MAX));
+	TE_GUARD(te_ipc_get_str(&c, "common_name", r.common_name, 1, TE_IPC_CN_MAX));
+	TE_GUARD(te_ipc_get_expiration(&c, &r.has_expiration, &r.expiration));
+	TE_GUARD(te_cursor_expect_end(&c));
+	*out = r;
+out:
+	return te_ipc_decode_fail(rc, TE_IPC_CERT_SERVER_REQ);
+}
+
+/* ---- CERT_IDENTITY_REQ: module, expiration ---- */
+
+te_err te_ipc_cert_identity_req_encode(const te_ipc_cert_req *req, te_ipc_msg *msg)
+{
+	te_err rc = TE_OK;
+	struct te_ipc_writer w;
+
+	te_ipc_writer_init(&w, msg);
+	TE_GUARD(te_ipc_put_str(&w, "module", req->module, 1, TE_IPC_MODULE_MAX));
+	TE_GUARD(te_ipc_put_expiration(&w, req->has_expiration, req->expiration));
+out:
+	return te_ipc_writer_end(&w, TE_IPC_CERT_IDENTITY_REQ, rc);
+}
+
+te_err te_ipc_cert_identity_req_decode(const te_ipc_msg *msg, te_ipc_cert_req *out)
+{
+	te_err rc = TE_OK;
+	te_ipc_cert_req r;
+	te_cursor c;
+
+	memset(&r, 0, sizeof(r));
+	TE_GUARD(te_ipc_body_open(msg, TE_IPC_CERT_IDENTITY_REQ, &c));
+	TE_GUARD(te_ipc_get_str(&c, "module", r.module, 1, TE_IPC_MODULE_MAX));
+	TE_GUARD(te_ipc_get_expiration(&c, &r.has_expiration, &r.expiration));
+	TE_GUARD(te_cursor_expect_end(&c));
+	*out = r;
+out:
+	return te_ipc_decode_fail(rc, TE_IPC_CERT_IDENTITY_REQ);
+}
+
+/* ---- CERT_REPLY: cert_pem, key_pem, i64 expiration ---- */
+
+te_err te_ipc_cert_reply_encode(const te_ipc_cert_reply *rep, te_ipc_msg *msg)
+{
+	te_err rc = TE_OK;
+	struct te_ipc_writer w;
+
+	te_ipc_writer_init(&w, msg);
+	TE_GUARD(te_ipc_put_text(&w, "cert_pem", rep->cert_pem, rep->cert_pem_len, 1,
+	                         TE_IPC_CERT_PEM_MAX));
+	TE_GUARD(
+	    te_ipc_put_text(&w, "key_pem", rep->key_pem, rep->key_pem_len, 1, TE_IPC_KEY_PEM_MAX));
+	TE_GUARD(te_ipc_put_i64(&w, rep->expiration));
+out:
+	/* On failure the writer wipes what it wrote: the key may be in it. */
+	return te_ipc_writer_end(&w, TE_IPC_CERT_REPLY, rc);
+}
+
+te_err te_ipc_cert_reply_decode(const te_ipc_msg *msg, te_ipc_cert_reply *out)
+{
+	te_err rc = TE_OK;
+	te_ipc_cert_reply r;
+	te_cursor c;
+
+	memset(&r, 0, sizeof(r));
+	TE_GUARD(te_ipc_body_open(msg, TE_IPC_CERT_REPLY, &c));
+	TE_GUARD(
+	    te_ipc_get_text(&c, "cert_pem", &r.cert_pem, &r.cert_pem_len, 1, TE_IPC_CERT_PEM_MAX));
+	TE_GUARD(te_ipc_get_text(&c, "key_pem", &r.key_pem, &r.key_pem_len, 1, TE_IPC_KEY_PEM_MAX));
+	TE_GUARD(te_ipc_get_i64(&c, &r.expiration));
+	TE_GUARD(te_cursor_expect_end(&c));
+	*out = r;
+out:
+	return te_ipc_decode_fail(rc, TE_IPC_CERT_REPLY);
+}
+
+/* ---- TRUST_BUNDLE_REQ, MANIFEST_TRUST_BUNDLE_REQ: empty ---- */
+
+static te_err te_ipc_empty_encode(uint16_t type, te_ipc_msg *msg)
+{
+	struct te_ipc_writer w;
+
+	te_ipc_writer_init(&w, msg);
+	return te_ipc_writer_end(&w, type, TE_OK);
+}
+
+static te_err te_ipc_empty_decode(uint16_t type, const te_ipc_msg *msg)
+{
+	te_err rc = TE_OK;
+	te_cursor c;
+
+	TE_GUARD(te_ipc_body_open(msg, type, &c));
+	TE_GUARD(te_cursor_expect_end(&c));
+out:
+	return te_ipc_decode_fail(rc, type);
+}
+
+te_err te_ipc_trust_bundle_req_encode(te_ipc_msg *msg)
+{
+	return te_ipc_empty_encode(TE_IPC_TRUST_BUNDLE_REQ, msg);
+}
+
+te_err te_ipc_trust_bundle_req_decode(const te_ipc_msg *msg)
+{
+	return te_ipc_empty_decode(TE_IPC_TRUST_BUNDLE_REQ, msg);
+}
+
+te_err te_ipc_manifest_trust_bundle_req_encode(te_ipc_msg *msg)
+{
+	return te_ipc_empty_encode(TE_IPC_MANIFEST_TRUST_BUNDLE_REQ, msg);
+}
+
+te_err te_ipc_manifest_trust_bundle_req_decode(const te_ipc_msg *msg)
+{
+	return te_ipc_empty_decode(TE_IPC_MANIFEST_TRUST_BUNDLE_REQ, msg);
+}
+
+/* ---- BUNDLE_REPLY: pem ---- */
+
+te_err te_ipc_bundle_reply_encode(const te_ipc_bundle_reply *rep, te_ipc_msg *msg)
+{
+	te_err rc = TE_OK;
+	struct te_ipc_writer w;
+
+	te_ipc_writer_init(&w, msg);
+	TE_GUARD(te_ipc_put_text(&w, "pem", rep->pem, rep->pem_len, 0, TE_IPC_BUNDLE_PEM_MAX));
+out:
+	return te_ipc_writer_end(&w, TE_IPC_BUNDLE_REPLY, rc);
+}
+
+te_err te_ipc_bundle_reply_decode(const te_ipc_msg *msg, te_ipc_bundle_reply *out)
+{
+	te_err rc = TE_OK;
+	te_ipc_bundle_reply r = {NULL, 0};
+	te_cursor c;
+
+	TE_GUARD(te_ipc_body_open(msg, TE_IPC_BUNDLE_REPLY, &c));
+	TE_GUARD(te_ipc_get_text(&c, "pem", &r.pem, &r.pem_len, 0, TE_IPC_BUNDLE_PEM_MAX));
+	TE_GUARD(te_cursor_expect_end(&c));
+	*out = r;
+out:
+	return te_ipc_decode_fail(rc, TE_IPC_BUNDLE_REPLY);
 }

@@ -14,8 +14,9 @@
  * many bytes, each with its own maximum; a decoder accepts a body only if
  * it is consumed exactly.
  *
- * Secrets: ENCRYPT_REQ (plaintext), CRYPT_REPLY (plaintext of a decrypt)
- * and SIGN_REPLY (the digest is a bearer SAS signature) carry secrets.
+ * Secrets: ENCRYPT_REQ (plaintext), CRYPT_REPLY (plaintext of a decrypt),
+ * SIGN_REPLY (the digest is a bearer SAS signature) and CERT_REPLY (a
+ * module's new private key) carry secrets.
  * Whoever holds a te_ipc_msg of such a type must call te_ipc_msg_wipe()
  * once done with it (te_ipc_type_is_secret() says which), and should keep
  * the struct in te_secure_alloc memory when it lives long.
@@ -46,6 +47,14 @@
 /* A ciphertext is the plaintext plus a format byte, nonce and tag. */
 #define TE_IPC_CRYPT_OVERHEAD_MAX 64
 #define TE_IPC_ERROR_MSG_MAX      256
+/* Certificates.  A common name is at most 64 characters (RFC 5280
+ * ub-common-name).  A CERT_REPLY holds the leaf and the edge CA's chain
+ * as PEM, and a PKCS#8 PEM private key (an EC P-256 one is ~240 bytes);
+ * a BUNDLE_REPLY the PEM of the trusted roots. */
+#define TE_IPC_CN_MAX         64
+#define TE_IPC_CERT_PEM_MAX   (16 * 1024)
+#define TE_IPC_KEY_PEM_MAX    (16 * 1024)
+#define TE_IPC_BUNDLE_PEM_MAX (48 * 1024)
 
 typedef enum te_ipc_type {
 	TE_IPC_PING = 1,
@@ -57,6 +66,12 @@ typedef enum te_ipc_type {
 	TE_IPC_DECRYPT_REQ = 7,
 	TE_IPC_CRYPT_REPLY = 8,
 	TE_IPC_ERROR_REPLY = 9,
+	TE_IPC_CERT_SERVER_REQ = 10,
+	TE_IPC_CERT_IDENTITY_REQ = 11,
+	TE_IPC_CERT_REPLY = 12,
+	TE_IPC_TRUST_BUNDLE_REQ = 13,
+	TE_IPC_MANIFEST_TRUST_BUNDLE_REQ = 14,
+	TE_IPC_BUNDLE_REPLY = 15,
 } te_ipc_type;
 
 /*
@@ -114,6 +129,44 @@ typedef struct te_ipc_error_reply {
 	te_err code;
 	char message[TE_IPC_ERROR_MSG_MAX + 1];
 } te_ipc_error_reply;
+
+/*
+ * CERT_SERVER_REQ: module, genid, common_name (1..TE_IPC_CN_MAX), and an
+ * optional expiration.
+ * CERT_IDENTITY_REQ: module and an optional expiration; genid and
+ * common_name are not on the wire (the encoder ignores them, the decoder
+ * leaves them "").
+ * Wire: the strings, then u8 has_expiration (0 or 1) and i64 expiration
+ * (Unix seconds, two's complement), which is 0 when has_expiration is 0.
+ */
+typedef struct te_ipc_cert_req {
+	char module[TE_IPC_MODULE_MAX + 1];
+	char genid[TE_IPC_GENID_MAX + 1];
+	char common_name[TE_IPC_CN_MAX + 1];
+	int has_expiration; /* 0 or 1 */
+	int64_t expiration; /* 0 unless has_expiration */
+} te_ipc_cert_req;
+
+/* CERT_REPLY: the certificate (leaf first, then the chain up to the edge
+ * CA, and the CA's own chain when it has one), its private key as PKCS#8
+ * PEM, and the leaf's notAfter.  The PEM fields are text without NUL and
+ * are NOT NUL-terminated: use the lengths. */
+typedef struct te_ipc_cert_reply {
+	const char *cert_pem; /* 1..TE_IPC_CERT_PEM_MAX bytes */
+	size_t cert_pem_len;
+	const char *key_pem; /* 1..TE_IPC_KEY_PEM_MAX bytes: secret */
+	size_t key_pem_len;
+	int64_t expiration; /* Unix seconds */
+} te_ipc_cert_reply;
+
+/* BUNDLE_REPLY, to TRUST_BUNDLE_REQ or MANIFEST_TRUST_BUNDLE_REQ (both
+ * have an empty body): PEM certificates, 0..TE_IPC_BUNDLE_PEM_MAX bytes
+ * of text without NUL, not NUL-terminated.  Empty means no bundle (the
+ * manifest trust bundle is optional). */
+typedef struct te_ipc_bundle_reply {
+	const char *pem;
+	size_t pem_len;
+} te_ipc_bundle_reply;
 
 /* Name of a message type ("SIGN_DERIVED_REQ"), "unknown" otherwise. */
 const char *te_ipc_type_name(uint16_t type);
@@ -176,6 +229,32 @@ te_err te_ipc_crypt_reply_decode(const te_ipc_msg *msg, te_ipc_crypt_reply *out)
 te_err te_ipc_error_reply_encode(const te_ipc_error_reply *rep, te_ipc_msg *msg) TE_MUST_CHECK
     TE_NONNULL(1, 2);
 te_err te_ipc_error_reply_decode(const te_ipc_msg *msg, te_ipc_error_reply *out) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+
+te_err te_ipc_cert_server_req_encode(const te_ipc_cert_req *req, te_ipc_msg *msg) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_cert_server_req_decode(const te_ipc_msg *msg, te_ipc_cert_req *out) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_cert_identity_req_encode(const te_ipc_cert_req *req, te_ipc_msg *msg) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_cert_identity_req_decode(const te_ipc_msg *msg, te_ipc_cert_req *out) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+
+te_err te_ipc_cert_reply_encode(const te_ipc_cert_reply *rep, te_ipc_msg *msg) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_cert_reply_decode(const te_ipc_msg *msg, te_ipc_cert_reply *out) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+
+/* The empty requests: the decoders only check the type and that the body
+ * is empty. */
+te_err te_ipc_trust_bundle_req_encode(te_ipc_msg *msg) TE_MUST_CHECK TE_NONNULL(1);
+te_err te_ipc_trust_bundle_req_decode(const te_ipc_msg *msg) TE_MUST_CHECK TE_NONNULL(1);
+te_err te_ipc_manifest_trust_bundle_req_encode(te_ipc_msg *msg) TE_MUST_CHECK TE_NONNULL(1);
+te_err te_ipc_manifest_trust_bundle_req_decode(const te_ipc_msg *msg) TE_MUST_CHECK TE_NONNULL(1);
+
+te_err te_ipc_bundle_reply_encode(const te_ipc_bundle_reply *rep, te_ipc_msg *msg) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_bundle_reply_decode(const te_ipc_msg *msg, te_ipc_bundle_reply *out) TE_MUST_CHECK
     TE_NONNULL(1, 2);
 
 #endif

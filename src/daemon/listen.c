@@ -394,6 +394,17 @@ void te_listen_close(te_listen_set *s)
 	}
 }
 
+void te_listen_close_fds(te_listen_set *s)
+{
+	if (s == NULL)
+		return;
+	for (size_t i = 0; i < TE_DAEMON_SOCKET__COUNT; i++) {
+		if (s->socks[i].fd >= 0)
+			close(s->socks[i].fd);
+		ls_sock_init(&s->socks[i]);
+	}
+}
+
 te_err te_peer_cred(int fd, te_peer *out)
 {
 	te_err rc = TE_OK;

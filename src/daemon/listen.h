@@ -59,6 +59,11 @@ te_err te_listen_open(const te_daemon_config *cfg, te_listen_set *out) TE_MUST_C
  * and twice. */
 void te_listen_close(te_listen_set *s);
 
+/* Closes the descriptors only, never unlinking: for a child process that
+ * inherited the set and does not serve it (the files belong to the
+ * parent). */
+void te_listen_close_fds(te_listen_set *s);
+
 /* The peer of a connected AF_UNIX socket.  TE_ERR_IO when the kernel has
  * no credentials for it (not a Unix socket, not connected, or a peer
  * outside our pid namespace: pid 0). */

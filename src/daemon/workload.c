@@ -14,6 +14,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include <jansson.h>
 
@@ -672,6 +673,78 @@ te_err te_wl_reply_error(const te_wl_status *st, te_buf *json)
 	TE_ENSURE(n < sizeof(st->message), TE_ERR_INVALID_ARG, "status message is not terminated");
 	/* json_stringn refuses text that is not UTF-8; ours is ASCII. */
 	doc = json_pack("{s:s%}", "message", st->message, n);
+	TE_GUARD(te_wl_dump(doc, json));
+out:
+	json_decref(doc);
+	return rc;
+}
+
+te_err te_wl_reply_modules(const char *const *names, size_t n, te_buf *json)
+{
+	te_err rc = TE_OK;
+	json_t *doc = NULL, *list = NULL;
+
+	list = json_array();
+	TE_ENSURE(list != NULL, TE_ERR_NO_MEMORY, "cannot build JSON reply");
+	for (size_t i = 0; i < n; i++) {
+		/* ModuleDetails: this daemon does not run modules (yet), so
+		 * config is empty and the runtime status unknown. */
+		json_t *m = json_pack("{s:s, s:s, s:s, s:{s:{}, s:[]}, s:{s:{s:s}}}", "id", names[i],
+				      "name", names[i], "type", "trustedge", "config", "settings",
+				      "env", "status", "runtimeStatus", "status", "unknown");
+
+		TE_ENSURE(m != NULL && json_array_append_new(list, m) == 0, TE_ERR_NO_MEMORY,
+			  "cannot build JSON reply");
+	}
+	doc = json_pack("{s:o}", "modules", list);
+	list = NULL; /* owned by doc, even when json_pack failed */
+	TE_GUARD(te_wl_dump(doc, json));
+out:
+	json_decref(list);
+	json_decref(doc);
+	return rc;
+}
+
+/* RFC 3339 in UTC, seconds precision: "2026-11-22T13:50:54Z". */
+static te_err te_wl_format_time(int64_t t, char out[32])
+{
+	te_err rc = TE_OK;
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	TE_ENSURE((int64_t)tt == t && gmtime_r(&tt, &tm) != NULL, TE_ERR_INVALID_ARG,
+		  "time %lld cannot be shown", (long long)t);
+	TE_ENSURE(strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) != 0, TE_ERR_INVALID_ARG,
+		  "time %lld cannot be shown", (long long)t);
+out:
+	return rc;
+}
+
+te_err te_wl_reply_cert(const char *cert_pem, size_t cert_len, const char *key_pem,
+			size_t key_len, int64_t expiration, te_buf *json)
+{
+	te_err rc = TE_OK;
+	json_t *doc = NULL;
+	char when[32];
+
+	TE_GUARD(te_wl_format_time(expiration, when));
+	/* The private key travels in the JSON text only, which is secure
+	 * memory when the caller passes a secure te_buf; jansson's copy is
+	 * wiped on free once te_json_wipe_on_free() is in force. */
+	doc = json_pack("{s:{s:s, s:s%}, s:s%, s:s}", "privateKey", "type", "key", "bytes", key_pem,
+			key_len, "certificate", cert_pem, cert_len, "expiration", when);
+	TE_GUARD(te_wl_dump(doc, json));
+out:
+	json_decref(doc);
+	return rc;
+}
+
+te_err te_wl_reply_bundle(const char *pem, size_t len, te_buf *json)
+{
+	te_err rc = TE_OK;
+	json_t *doc = NULL;
+
+	doc = json_pack("{s:s%}", "certificate", len != 0 ? pem : "", len);
 	TE_GUARD(te_wl_dump(doc, json));
 out:
 	json_decref(doc);

@@ -148,6 +148,20 @@ te_err te_wl_reply_sign(const uint8_t *digest, size_t len, te_buf *json) TE_MUST
 /* {"<field>":"<base64>"}, field "ciphertext" or "plaintext". */
 te_err te_wl_reply_crypt(const char *field, const uint8_t *data, size_t len, te_buf *json)
     TE_MUST_CHECK TE_NONNULL(1, 4);
+/* {"modules":[ModuleDetails...]} for module ids names[0..n): id and name
+ * are the module id, config and status empty (the daemon does not run
+ * modules yet). */
+te_err te_wl_reply_modules(const char *const *names, size_t n, te_buf *json) TE_MUST_CHECK
+    TE_NONNULL(3);
+/* CertificateResponse: {"privateKey":{"type":"key","bytes":key_pem},
+ * "certificate":cert_pem,"expiration":"<RFC 3339 UTC>"}.  The key is the
+ * module's secret: pass a secure te_buf. */
+te_err te_wl_reply_cert(const char *cert_pem, size_t cert_len, const char *key_pem,
+			size_t key_len, int64_t expiration, te_buf *json) TE_MUST_CHECK
+    TE_NONNULL(1, 3, 6);
+/* {"certificate":pem}; len 0 gives "" (no manifest trust bundle). */
+te_err te_wl_reply_bundle(const char *pem, size_t len, te_buf *json) TE_MUST_CHECK
+    TE_NONNULL(3);
 /* {"message":"<st->message>"} */
 te_err te_wl_reply_error(const te_wl_status *st, te_buf *json) TE_MUST_CHECK TE_NONNULL(1, 2);
 

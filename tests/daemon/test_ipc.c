@@ -3,7 +3,9 @@
  * socketpair: every message type round trips, and every way a peer can
  * send a bad frame or body is refused as TE_ERR_MALFORMED (the message
  * wiped), a closed peer is TE_ERR_IO, and sending to a closed peer does
- * not raise SIGPIPE.  Bad frames are built by hand and sent with send(2).
+ * not raise SIGPIPE.  The certificate and trust bundle types are checked
+ * at every bound of every field and of the body.  Bad frames are built by hand and sent with
+ * send(2).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -351,6 +353,465 @@ static void test_error_reply(void **state)
 	assert_string_equal(out.message, "");
 }
 
+/* ---- certificates and trust bundles ---- */
+
+/* A u8 and an i64, as the expiration fields. */
+static void raw_expiration(struct raw *r, uint8_t has, uint64_t v)
+{
+	r->b[r->n++] = has;
+	raw_u32(r, (uint32_t)(v >> 32));
+	raw_u32(r, (uint32_t)v);
+}
+
+static void raw_cert_server_req(struct raw *r, const void *cn, size_t cn_len, uint8_t has,
+                                uint64_t exp)
+{
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_CERT_SERVER_REQ, 3, 0);
+	raw_field(r, "edgeHub", 7);
+	raw_field(r, "1", 1);
+	raw_field(r, cn, cn_len);
+	raw_expiration(r, has, exp);
+	raw_fix_len(r);
+}
+
+/* Receives a well-framed message and expects `decode` to refuse it. */
+static void expect_cert_decode_malformed(struct fx *f, uint16_t type, const char *what)
+{
+	te_ipc_cert_req req;
+	te_ipc_cert_reply rep;
+	te_ipc_bundle_reply b;
+	te_err rc;
+
+	assert_int_equal(te_ipc_recv(f->sv[1], f->msg), TE_OK);
+	assert_int_equal(f->msg->type, type);
+	switch (type) {
+	case TE_IPC_CERT_SERVER_REQ:
+		rc = te_ipc_cert_server_req_decode(f->msg, &req);
+		break;
+	case TE_IPC_CERT_IDENTITY_REQ:
+		rc = te_ipc_cert_identity_req_decode(f->msg, &req);
+		break;
+	case TE_IPC_CERT_REPLY:
+		rc = te_ipc_cert_reply_decode(f->msg, &rep);
+		break;
+	default:
+		rc = te_ipc_bundle_reply_decode(f->msg, &b);
+		break;
+	}
+	if (rc != TE_ERR_MALFORMED || strstr(te_err_detail(), what) == NULL)
+		fail_msg("expected MALFORMED '%s', got %s: %s", what, te_err_name(rc),
+		         te_err_detail());
+	te_ipc_msg_wipe(f->msg);
+}
+
+static void test_cert_server_req(void **state)
+{
+	struct fx *f = *state;
+	te_ipc_cert_req in, out;
+	const int64_t exps[] = {0, 1, 1767225600, INT64_MAX, -1, INT64_MIN};
+
+	memset(&in, 0, sizeof(in));
+	memset(in.module, 'm', TE_IPC_MODULE_MAX); /* longest allowed fields */
+	memset(in.genid, 'g', TE_IPC_GENID_MAX);
+	memset(in.common_name, 'c', TE_IPC_CN_MAX);
+	for (size_t i = 0; i < sizeof(exps) / sizeof(exps[0]); i++) {
+		in.has_expiration = exps[i] != 0;
+		in.expiration = exps[i];
+		assert_int_equal(te_ipc_cert_server_req_encode(&in, f->enc), TE_OK);
+		assert_int_equal(f->enc->type, TE_IPC_CERT_SERVER_REQ);
+		assert_int_equal(f->enc->len, 3 * 2 + TE_IPC_MODULE_MAX + TE_IPC_GENID_MAX +
+		                                  TE_IPC_CN_MAX + 1 + 8);
+		send_recv(f, 100 + (uint32_t)i);
+		assert_false(te_ipc_type_is_secret(f->msg->type));
+		memset(&out, 0x55, sizeof(out));
+		assert_int_equal(te_ipc_cert_server_req_decode(f->msg, &out), TE_OK);
+		assert_string_equal(out.module, in.module);
+		assert_string_equal(out.genid, in.genid);
+		assert_string_equal(out.common_name, in.common_name);
+		assert_int_equal(out.has_expiration, in.has_expiration);
+		assert_true(out.expiration == exps[i]);
+	}
+	/* Shortest fields; the wire bytes are pinned. */
+	memset(&in, 0, sizeof(in));
+	snprintf(in.module, sizeof(in.module), "%s", "m");
+	snprintf(in.genid, sizeof(in.genid), "%s", "1");
+	snprintf(in.common_name, sizeof(in.common_name), "%s", "h");
+	in.has_expiration = 1;
+	in.expiration = 0x0102030405060708;
+	assert_int_equal(te_ipc_cert_server_req_encode(&in, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, 18);
+	assert_memory_equal(f->enc->body, "\0\1m\0\0011\0\1h\1\1\2\3\4\5\6\7\x08", 18);
+	send_recv(f, 7);
+	assert_int_equal(te_ipc_cert_server_req_decode(f->msg, &out), TE_OK);
+	assert_string_equal(out.common_name, "h");
+	/* Not an identity request. */
+	assert_int_equal(te_ipc_cert_identity_req_decode(f->msg, &out), TE_ERR_MALFORMED);
+}
+
+static void test_cert_identity_req(void **state)
+{
+	struct fx *f = *state;
+	te_ipc_cert_req in, out;
+
+	memset(&in, 0, sizeof(in));
+	memset(in.module, 'm', TE_IPC_MODULE_MAX);
+	/* genid and common_name are not part of this request. */
+	snprintf(in.genid, sizeof(in.genid), "%s", "ignored");
+	snprintf(in.common_name, sizeof(in.common_name), "%s", "ignored");
+	assert_int_equal(te_ipc_cert_identity_req_encode(&in, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, 2 + TE_IPC_MODULE_MAX + 9);
+	send_recv(f, 11);
+	memset(&out, 0x55, sizeof(out));
+	assert_int_equal(te_ipc_cert_identity_req_decode(f->msg, &out), TE_OK);
+	assert_string_equal(out.module, in.module);
+	assert_string_equal(out.genid, "");
+	assert_string_equal(out.common_name, "");
+	assert_int_equal(out.has_expiration, 0);
+	assert_true(out.expiration == 0);
+
+	snprintf(in.module, sizeof(in.module), "%s", "$edgeAgent");
+	in.has_expiration = 1;
+	in.expiration = 1700000000;
+	assert_int_equal(te_ipc_cert_identity_req_encode(&in, f->enc), TE_OK);
+	send_recv(f, 12);
+	assert_int_equal(te_ipc_cert_identity_req_decode(f->msg, &out), TE_OK);
+	assert_string_equal(out.module, "$edgeAgent");
+	assert_int_equal(out.has_expiration, 1);
+	assert_true(out.expiration == 1700000000);
+	assert_int_equal(te_ipc_cert_server_req_decode(f->msg, &out), TE_ERR_MALFORMED);
+	assert_non_null(strstr(te_err_detail(), "expected a CERT_SERVER_REQ message"));
+}
+
+static void test_cert_reply(void **state)
+{
+	struct fx *f = *state;
+	static char cert[TE_IPC_CERT_PEM_MAX], key[TE_IPC_KEY_PEM_MAX];
+	te_ipc_cert_reply in, out;
+
+	memset(cert, 'C', sizeof(cert));
+	memset(key, 'K', sizeof(key));
+	/* Both fields at their maximum: the largest CERT_REPLY fits. */
+	in.cert_pem = cert;
+	in.cert_pem_len = sizeof(cert);
+	in.key_pem = key;
+	in.key_pem_len = sizeof(key);
+	in.expiration = 1893456000;
+	assert_int_equal(te_ipc_cert_reply_encode(&in, f->enc), TE_OK);
+	assert_int_equal(f->enc->type, TE_IPC_CERT_REPLY);
+	assert_int_equal(f->enc->len, 2 + sizeof(cert) + 2 + sizeof(key) + 8);
+	send_recv(f, 21);
+	assert_true(te_ipc_type_is_secret(f->msg->type));
+	assert_string_equal(te_ipc_type_name(f->msg->type), "CERT_REPLY");
+	assert_int_equal(te_ipc_cert_reply_decode(f->msg, &out), TE_OK);
+	assert_int_equal(out.cert_pem_len, sizeof(cert));
+	assert_memory_equal(out.cert_pem, cert, sizeof(cert));
+	assert_int_equal(out.key_pem_len, sizeof(key));
+	assert_memory_equal(out.key_pem, key, sizeof(key));
+	assert_true(out.expiration == 1893456000);
+	assert_true((const uint8_t *)out.key_pem >= f->msg->body &&
+	            (const uint8_t *)out.key_pem < f->msg->body + f->msg->len);
+	te_ipc_msg_wipe(f->msg);
+	assert_true(all_zero(f->msg, sizeof(*f->msg)));
+
+	/* Shortest. */
+	in.cert_pem = "c";
+	in.cert_pem_len = 1;
+	in.key_pem = "k";
+	in.key_pem_len = 1;
+	in.expiration = -5;
+	assert_int_equal(te_ipc_cert_reply_encode(&in, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, 14);
+	send_recv(f, 22);
+	assert_int_equal(te_ipc_cert_reply_decode(f->msg, &out), TE_OK);
+	assert_true(out.expiration == -5);
+	te_ipc_msg_wipe(f->msg);
+	te_ipc_msg_wipe(f->enc);
+}
+
+static void test_bundle_types(void **state)
+{
+	struct fx *f = *state;
+	static char pem[TE_IPC_BUNDLE_PEM_MAX];
+	te_ipc_bundle_reply in, out;
+
+	assert_int_equal(te_ipc_trust_bundle_req_encode(f->enc), TE_OK);
+	assert_int_equal(f->enc->type, TE_IPC_TRUST_BUNDLE_REQ);
+	assert_int_equal(f->enc->len, 0);
+	send_recv(f, 31);
+	assert_int_equal(te_ipc_trust_bundle_req_decode(f->msg), TE_OK);
+	assert_int_equal(te_ipc_manifest_trust_bundle_req_decode(f->msg), TE_ERR_MALFORMED);
+	assert_string_equal(te_ipc_type_name(TE_IPC_TRUST_BUNDLE_REQ), "TRUST_BUNDLE_REQ");
+
+	assert_int_equal(te_ipc_manifest_trust_bundle_req_encode(f->enc), TE_OK);
+	assert_int_equal(f->enc->type, TE_IPC_MANIFEST_TRUST_BUNDLE_REQ);
+	send_recv(f, 32);
+	assert_int_equal(te_ipc_manifest_trust_bundle_req_decode(f->msg), TE_OK);
+	assert_int_equal(te_ipc_trust_bundle_req_decode(f->msg), TE_ERR_MALFORMED);
+	assert_string_equal(te_ipc_type_name(TE_IPC_MANIFEST_TRUST_BUNDLE_REQ),
+	                    "MANIFEST_TRUST_BUNDLE_REQ");
+	/* A hand-made empty request with a body is refused. */
+	f->msg->len = 1;
+	assert_int_equal(te_ipc_manifest_trust_bundle_req_decode(f->msg), TE_ERR_MALFORMED);
+
+	/* Largest and empty bundles. */
+	memset(pem, 'P', sizeof(pem));
+	in.pem = pem;
+	in.pem_len = sizeof(pem);
+	assert_int_equal(te_ipc_bundle_reply_encode(&in, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, 2 + sizeof(pem));
+	send_recv(f, 33);
+	assert_false(te_ipc_type_is_secret(f->msg->type));
+	assert_int_equal(te_ipc_bundle_reply_decode(f->msg, &out), TE_OK);
+	assert_int_equal(out.pem_len, sizeof(pem));
+	assert_memory_equal(out.pem, pem, sizeof(pem));
+	in.pem = NULL;
+	in.pem_len = 0;
+	assert_int_equal(te_ipc_bundle_reply_encode(&in, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, 2);
+	send_recv(f, 34);
+	assert_int_equal(te_ipc_bundle_reply_decode(f->msg, &out), TE_OK);
+	assert_int_equal(out.pem_len, 0);
+}
+
+static void test_cert_encoders_refuse(void **state)
+{
+	struct fx *f = *state;
+	static char big[TE_IPC_BUNDLE_PEM_MAX + 1];
+	te_ipc_cert_req r;
+	te_ipc_cert_reply c;
+	te_ipc_bundle_reply b;
+
+	memset(big, 'x', sizeof(big));
+	memset(&r, 0, sizeof(r));
+	snprintf(r.module, sizeof(r.module), "%s", "m");
+	snprintf(r.genid, sizeof(r.genid), "%s", "1");
+	/* common_name: empty, too long */
+	assert_int_equal(te_ipc_cert_server_req_encode(&r, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "common_name of 0 characters outside 1..64"));
+	memset(r.common_name, 'c', sizeof(r.common_name)); /* not terminated */
+	assert_int_equal(te_ipc_cert_server_req_encode(&r, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "common_name of 65 characters"));
+	snprintf(r.common_name, sizeof(r.common_name), "%s", "host");
+	/* genid is required for a server request */
+	r.genid[0] = '\0';
+	assert_int_equal(te_ipc_cert_server_req_encode(&r, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "genid"));
+	snprintf(r.genid, sizeof(r.genid), "%s", "1");
+	/* has_expiration other than 0/1, expiration without it */
+	r.has_expiration = 2;
+	assert_int_equal(te_ipc_cert_server_req_encode(&r, f->enc), TE_ERR_INVALID_ARG);
+	assert_int_equal(te_ipc_cert_identity_req_encode(&r, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "has_expiration is 2"));
+	r.has_expiration = 0;
+	r.expiration = 5;
+	assert_int_equal(te_ipc_cert_server_req_encode(&r, f->enc), TE_ERR_INVALID_ARG);
+	assert_int_equal(te_ipc_cert_identity_req_encode(&r, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "expiration without has_expiration"));
+	r.expiration = 0;
+	/* module: empty */
+	r.module[0] = '\0';
+	assert_int_equal(te_ipc_cert_identity_req_encode(&r, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "module"));
+
+	/* CERT_REPLY: empty, NULL, oversize, NUL inside */
+	memset(&c, 0, sizeof(c));
+	c.cert_pem = "c";
+	c.cert_pem_len = 1;
+	c.key_pem = "k";
+	c.key_pem_len = 0;
+	assert_int_equal(te_ipc_cert_reply_encode(&c, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "key_pem of 0 bytes outside 1..16384"));
+	c.key_pem = NULL;
+	c.key_pem_len = 1;
+	assert_int_equal(te_ipc_cert_reply_encode(&c, f->enc), TE_ERR_INVALID_ARG);
+	c.key_pem = big;
+	c.key_pem_len = TE_IPC_KEY_PEM_MAX + 1;
+	assert_int_equal(te_ipc_cert_reply_encode(&c, f->enc), TE_ERR_INVALID_ARG);
+	c.key_pem_len = 1;
+	c.cert_pem = big;
+	c.cert_pem_len = TE_IPC_CERT_PEM_MAX + 1;
+	assert_int_equal(te_ipc_cert_reply_encode(&c, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "cert_pem of 16385 bytes"));
+	c.cert_pem = "a\0b";
+	c.cert_pem_len = 3;
+	assert_int_equal(te_ipc_cert_reply_encode(&c, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "cert_pem contains a NUL byte"));
+	/* A refused reply leaves no key bytes behind in the message body. */
+	memset(f->enc, 0, sizeof(*f->enc));
+	c.cert_pem = "c";
+	c.cert_pem_len = 1;
+	c.key_pem = "SECRETKEY\0";
+	c.key_pem_len = 10;
+	assert_int_equal(te_ipc_cert_reply_encode(&c, f->enc), TE_ERR_INVALID_ARG);
+	assert_true(all_zero(f->enc->body, sizeof(f->enc->body)));
+
+	/* BUNDLE_REPLY: oversize, NULL, NUL inside */
+	b.pem = big;
+	b.pem_len = TE_IPC_BUNDLE_PEM_MAX + 1;
+	assert_int_equal(te_ipc_bundle_reply_encode(&b, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "pem of 49153 bytes outside 0..49152"));
+	b.pem = NULL;
+	b.pem_len = 1;
+	assert_int_equal(te_ipc_bundle_reply_encode(&b, f->enc), TE_ERR_INVALID_ARG);
+	b.pem = "x\0";
+	b.pem_len = 2;
+	assert_int_equal(te_ipc_bundle_reply_encode(&b, f->enc), TE_ERR_INVALID_ARG);
+
+	/* te_ipc_send refuses bodies outside the new types' bounds. */
+	assert_int_equal(te_ipc_send(f->sv[0], TE_IPC_TRUST_BUNDLE_REQ, 1, big, 1),
+	                 TE_ERR_INVALID_ARG);
+	assert_int_equal(te_ipc_send(f->sv[0], TE_IPC_CERT_IDENTITY_REQ, 1, big, 11),
+	                 TE_ERR_INVALID_ARG);
+	assert_int_equal(
+	    te_ipc_send(f->sv[0], TE_IPC_BUNDLE_REPLY, 1, big, 3 + TE_IPC_BUNDLE_PEM_MAX),
+	    TE_ERR_INVALID_ARG);
+}
+
+/* Body lengths just outside each new type's bounds never reach a decoder. */
+static void test_cert_bodies_outside_bounds(void **state)
+{
+	struct fx *f = *state;
+	struct raw *r = calloc(1, sizeof(*r));
+	const struct {
+		uint16_t type;
+		uint32_t len;
+		const char *what;
+	} cases[] = {
+	    {TE_IPC_CERT_SERVER_REQ, 17, "CERT_SERVER_REQ body of 17 bytes outside 18..271"},
+	    {TE_IPC_CERT_SERVER_REQ, 272, "CERT_SERVER_REQ body of 272 bytes outside 18..271"},
+	    {TE_IPC_CERT_IDENTITY_REQ, 11, "CERT_IDENTITY_REQ body of 11 bytes outside 12..139"},
+	    {TE_IPC_CERT_IDENTITY_REQ, 140, "CERT_IDENTITY_REQ body of 140 bytes"},
+	    {TE_IPC_CERT_REPLY, 13, "CERT_REPLY body of 13 bytes outside 14..32780"},
+	    {TE_IPC_CERT_REPLY, 32781, "CERT_REPLY body of 32781 bytes"},
+	    {TE_IPC_TRUST_BUNDLE_REQ, 1, "TRUST_BUNDLE_REQ body of 1 bytes outside 0..0"},
+	    {TE_IPC_MANIFEST_TRUST_BUNDLE_REQ, 2, "MANIFEST_TRUST_BUNDLE_REQ body of 2 bytes"},
+	    {TE_IPC_BUNDLE_REPLY, 0, "BUNDLE_REPLY body of 0 bytes outside 2..49154"},
+	    {TE_IPC_BUNDLE_REPLY, 1, "BUNDLE_REPLY body of 1 bytes"},
+	    {TE_IPC_BUNDLE_REPLY, 49155, "BUNDLE_REPLY body of 49155 bytes"},
+	};
+
+	assert_non_null(r);
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		raw_hdr(r, TE_IPC_VERSION, cases[i].type, 1, cases[i].len);
+		memset(r->b + r->n, 0, cases[i].len);
+		r->n += cases[i].len;
+		raw_send(f->sv[0], r);
+		expect_malformed(f, cases[i].what);
+	}
+	free(r);
+}
+
+static void test_cert_decoders_refuse(void **state)
+{
+	struct fx *f = *state;
+	struct raw *r = calloc(1, sizeof(*r));
+	char longcn[TE_IPC_CN_MAX + 1];
+
+	assert_non_null(r);
+	memset(longcn, 'c', sizeof(longcn));
+	/* common_name: too long, empty, with a NUL */
+	raw_cert_server_req(r, longcn, sizeof(longcn), 0, 0);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_SERVER_REQ, "common_name of 65 bytes");
+	raw_cert_server_req(r, "", 0, 0, 0);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_SERVER_REQ, "common_name of 0 bytes");
+	raw_cert_server_req(r, "a\0b", 3, 0, 0);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_SERVER_REQ, "common_name contains a NUL");
+	/* has_expiration 2; an expiration without it */
+	raw_cert_server_req(r, "host", 4, 2, 0);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_SERVER_REQ, "has_expiration is 2");
+	raw_cert_server_req(r, "host", 4, 0, 1);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_SERVER_REQ,
+	                             "expiration 1 without has_expiration");
+	/* Truncated inside the expiration, and a byte left over. */
+	raw_cert_server_req(r, "host", 4, 1, 1);
+	r->n--;
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_SERVER_REQ, "CERT_SERVER_REQ");
+	raw_cert_server_req(r, "host", 4, 1, 1);
+	raw_bytes(r, "X", 1);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_SERVER_REQ, "1 trailing bytes");
+
+	/* CERT_IDENTITY_REQ: a genid where the expiration belongs (its
+	 * length prefix reads as has_expiration 0, then a non-zero i64),
+	 * and a bad has_expiration. */
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_CERT_IDENTITY_REQ, 1, 0);
+	raw_field(r, "mod", 3);
+	raw_field(r, "1", 1);
+	raw_expiration(r, 0, 0);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_IDENTITY_REQ, "without has_expiration");
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_CERT_IDENTITY_REQ, 1, 0);
+	raw_field(r, "mod", 3);
+	raw_expiration(r, 0xff, 0);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_IDENTITY_REQ, "has_expiration is 255");
+
+	/* CERT_REPLY: empty key, NUL in the key, missing expiration byte,
+	 * field past the end. */
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_CERT_REPLY, 1, 0);
+	raw_field(r, "cert", 4);
+	raw_field(r, "", 0);
+	raw_u32(r, 0);
+	raw_u32(r, 0);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_REPLY, "key_pem of 0 bytes outside 1..16384");
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_CERT_REPLY, 1, 0);
+	raw_field(r, "cert", 4);
+	raw_field(r, "k\0y", 3);
+	raw_u32(r, 0);
+	raw_u32(r, 0);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_REPLY, "key_pem contains a NUL byte");
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_CERT_REPLY, 1, 0);
+	raw_field(r, "cert", 4);
+	raw_field(r, "key", 3);
+	raw_u32(r, 0);
+	raw_u16(r, 0);
+	raw_bytes(r, "\0", 1);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_REPLY, "CERT_REPLY");
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_CERT_REPLY, 1, 0);
+	raw_field(r, "cert", 4);
+	raw_u16(r, 100);
+	raw_bytes(r, "key-and-then-some", 17);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_CERT_REPLY, "need 100 bytes");
+
+	/* BUNDLE_REPLY: NUL inside, length prefix beyond the body, extra. */
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_BUNDLE_REPLY, 1, 0);
+	raw_field(r, "pe\0m", 4);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_BUNDLE_REPLY, "pem contains a NUL byte");
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_BUNDLE_REPLY, 1, 0);
+	raw_u16(r, 5);
+	raw_bytes(r, "pem", 3);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_BUNDLE_REPLY, "need 5 bytes");
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_BUNDLE_REPLY, 1, 0);
+	raw_field(r, "pem", 3);
+	raw_bytes(r, "!", 1);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_cert_decode_malformed(f, TE_IPC_BUNDLE_REPLY, "1 trailing bytes");
+	free(r);
+}
+
 /* ---- what the sender refuses ---- */
 
 static void test_encoders_refuse(void **state)
@@ -478,7 +939,7 @@ static void test_unknown_type(void **state)
 {
 	struct fx *f = *state;
 	struct raw r;
-	const uint16_t bad[] = {0, TE_IPC_ERROR_REPLY + 1, 0x8000, 0xffff};
+	const uint16_t bad[] = {0, TE_IPC_BUNDLE_REPLY + 1, 0x8000, 0xffff};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		raw_hdr(&r, TE_IPC_VERSION, bad[i], 1, 0);
@@ -687,6 +1148,13 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_crypt_reply, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_error_reply, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_encoders_refuse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cert_server_req, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cert_identity_req, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cert_reply, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bundle_types, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cert_encoders_refuse, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cert_bodies_outside_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cert_decoders_refuse, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_header_len_mismatch, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_truncated_header, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_oversize_datagram, setup, teardown),

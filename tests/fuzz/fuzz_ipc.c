@@ -3,7 +3,9 @@
  *
  * The input is sent as one datagram through a SOCK_SEQPACKET socketpair
  * and read with te_ipc_recv; what it accepts is decoded by its type's
- * decoder.  Independently, the input is handed as a body to every decoder.
+ * decoder.  Independently, the input is handed as a body to every decoder
+ * (SIGN_DERIVED_REQ through BUNDLE_REPLY, the certificate and trust bundle
+ * types included).
  * Whatever decodes must re-encode to the very same bytes (and frame), or
  * the target aborts.
  */
@@ -35,6 +37,9 @@ static void decode_reencode(const te_ipc_msg *msg)
 	te_ipc_crypt_req cq;
 	te_ipc_crypt_reply cr;
 	te_ipc_error_reply er;
+	te_ipc_cert_req cert;
+	te_ipc_cert_reply crep;
+	te_ipc_bundle_reply br;
 	te_err rc;
 
 	switch (msg->type) {
@@ -67,6 +72,46 @@ static void decode_reencode(const te_ipc_msg *msg)
 		if (te_ipc_error_reply_decode(msg, &er) != TE_OK)
 			return;
 		rc = te_ipc_error_reply_encode(&er, &g_enc);
+		break;
+	case TE_IPC_CERT_SERVER_REQ:
+		if (te_ipc_cert_server_req_decode(msg, &cert) != TE_OK)
+			return;
+		/* Fields the decoder leaves alone must be NUL-terminated. */
+		if (strlen(cert.common_name) == 0 || strlen(cert.common_name) > TE_IPC_CN_MAX)
+			abort();
+		rc = te_ipc_cert_server_req_encode(&cert, &g_enc);
+		break;
+	case TE_IPC_CERT_IDENTITY_REQ:
+		if (te_ipc_cert_identity_req_decode(msg, &cert) != TE_OK)
+			return;
+		if (cert.genid[0] != '\0' || cert.common_name[0] != '\0')
+			abort();
+		rc = te_ipc_cert_identity_req_encode(&cert, &g_enc);
+		break;
+	case TE_IPC_CERT_REPLY:
+		if (te_ipc_cert_reply_decode(msg, &crep) != TE_OK)
+			return;
+		if (memchr(crep.cert_pem, '\0', crep.cert_pem_len) != NULL ||
+		    memchr(crep.key_pem, '\0', crep.key_pem_len) != NULL)
+			abort();
+		rc = te_ipc_cert_reply_encode(&crep, &g_enc);
+		break;
+	case TE_IPC_TRUST_BUNDLE_REQ:
+		if (te_ipc_trust_bundle_req_decode(msg) != TE_OK)
+			return;
+		rc = te_ipc_trust_bundle_req_encode(&g_enc);
+		break;
+	case TE_IPC_MANIFEST_TRUST_BUNDLE_REQ:
+		if (te_ipc_manifest_trust_bundle_req_decode(msg) != TE_OK)
+			return;
+		rc = te_ipc_manifest_trust_bundle_req_encode(&g_enc);
+		break;
+	case TE_IPC_BUNDLE_REPLY:
+		if (te_ipc_bundle_reply_decode(msg, &br) != TE_OK)
+			return;
+		if (br.pem_len > 0 && memchr(br.pem, '\0', br.pem_len) != NULL)
+			abort();
+		rc = te_ipc_bundle_reply_encode(&br, &g_enc);
 		break;
 	default:
 		/* The empty types: te_ipc_recv already held them to 0 bytes. */
@@ -130,7 +175,7 @@ static void as_bodies(const uint8_t *data, size_t size)
 {
 	if (size > sizeof(g_msg.body))
 		return;
-	for (uint16_t t = TE_IPC_SIGN_DERIVED_REQ; t <= TE_IPC_ERROR_REPLY; t++) {
+	for (uint16_t t = TE_IPC_SIGN_DERIVED_REQ; t <= TE_IPC_BUNDLE_REPLY; t++) {
 		memset(&g_msg, 0, sizeof(g_msg));
 		g_msg.type = t;
 		g_msg.len = (uint32_t)size;
