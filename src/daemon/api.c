@@ -13,6 +13,7 @@
  * a request that timed out is dropped rather than given to the next one.
  */
 #include "daemon/api.h"
+#include "daemon/api_int.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -35,19 +36,6 @@
 #include "daemon/workload.h"
 #include "trustedge/te_mem.h"
 
-/* One IPC channel to the keys process.  The keys process answers in
- * order per channel, so a mutex makes each round trip atomic; replies are
- * matched by request id so a late reply to a request that timed out is
- * dropped rather than given to the next one. */
-typedef struct api_chan {
-	pthread_mutex_t lock;
-	int fd;
-	/* Under lock: */
-	uint32_t next_id;
-	int broken;
-	te_ipc_msg *req; /* te_secure_alloc: they carry plaintexts and digests */
-	te_ipc_msg *rep;
-} api_chan;
 
 struct te_api {
 	struct MHD_Daemon *mhd;
@@ -130,7 +118,7 @@ static void api_free_reply(void *cls)
 
 /* Queues json (taken over: emptied on return, whatever happens) with
  * the status and Content-Type: application/json. */
-static enum MHD_Result api_send_json(struct MHD_Connection *conn, unsigned http, te_buf *json)
+enum MHD_Result te_api_send_json(struct MHD_Connection *conn, unsigned http, te_buf *json)
 {
 	struct MHD_Response *resp = NULL;
 	te_buf *owned = malloc(sizeof(*owned));
@@ -167,10 +155,10 @@ static enum MHD_Result api_send_error(struct MHD_Connection *conn, const te_wl_s
 		te_buf_free(&json);
 		return MHD_NO;
 	}
-	return api_send_json(conn, (unsigned)st->http_status, &json);
+	return te_api_send_json(conn, (unsigned)st->http_status, &json);
 }
 
-static enum MHD_Result api_send_status(struct MHD_Connection *conn, int http, const char *msg)
+enum MHD_Result te_api_send_status(struct MHD_Connection *conn, int http, const char *msg)
 {
 	te_wl_status st;
 
@@ -181,7 +169,7 @@ static enum MHD_Result api_send_status(struct MHD_Connection *conn, int http, co
 /* ---- IPC ---- */
 
 /* The calling thread's channel, locked.  Release with api_chan_release. */
-static api_chan *api_chan_acquire(te_api *a)
+api_chan *te_api_chan_acquire(te_api *a)
 {
 	api_chan *ch;
 
@@ -194,7 +182,7 @@ static api_chan *api_chan_acquire(te_api *a)
 
 /* Wipes both messages whatever their type (cheaper to reason about than
  * te_ipc_type_is_secret on each) and unlocks. */
-static void api_chan_release(api_chan *ch)
+void te_api_chan_release(api_chan *ch)
 {
 	te_ipc_msg_wipe(ch->req);
 	te_ipc_msg_wipe(ch->rep);
@@ -203,7 +191,7 @@ static void api_chan_release(api_chan *ch)
 
 /* Sends ch->req (type, len and body filled) and waits for the reply with
  * the same id into ch->rep.  Call with ch->lock held. */
-static te_err api_ipc_exchange(const te_api *a, api_chan *ch)
+te_err te_api_ipc_exchange(const te_api *a, api_chan *ch)
 {
 	te_err rc = TE_OK;
 	uint32_t id;
@@ -292,9 +280,9 @@ static te_err api_do_sign(te_api *a, const te_api_req *r, const char *ctype, te_
 	ireq.data = body->data;
 	ireq.data_len = body->data_len;
 
-	ch = api_chan_acquire(a);
+	ch = te_api_chan_acquire(a);
 	TE_GUARD(te_ipc_sign_derived_req_encode(&ireq, ch->req));
-	TE_GUARD(api_ipc_exchange(a, ch));
+	TE_GUARD(te_api_ipc_exchange(a, ch));
 	if (ch->rep->type == TE_IPC_ERROR_REPLY) {
 		api_map_ipc_error(ch, r->route.id, st);
 		rc = TE_ERR_PERMISSION;
@@ -304,7 +292,7 @@ static te_err api_do_sign(te_api *a, const te_api_req *r, const char *ctype, te_
 	TE_GUARD(te_wl_reply_sign(srep.digest, srep.digest_len, json));
 out:
 	if (ch != NULL)
-		api_chan_release(ch);
+		te_api_chan_release(ch);
 	if (body != NULL) {
 		te_memzero(body, sizeof(*body));
 		free(body);
@@ -337,12 +325,12 @@ static te_err api_do_crypt(te_api *a, const te_api_req *r, const char *ctype, te
 	ireq.data = body->data;
 	ireq.data_len = body->data_len;
 
-	ch = api_chan_acquire(a);
+	ch = te_api_chan_acquire(a);
 	if (enc)
 		TE_GUARD(te_ipc_encrypt_req_encode(&ireq, ch->req));
 	else
 		TE_GUARD(te_ipc_decrypt_req_encode(&ireq, ch->req));
-	TE_GUARD(api_ipc_exchange(a, ch));
+	TE_GUARD(te_api_ipc_exchange(a, ch));
 	if (ch->rep->type == TE_IPC_ERROR_REPLY) {
 		api_map_ipc_error(ch, r->route.id, st);
 		rc = TE_ERR_PERMISSION;
@@ -353,7 +341,7 @@ static te_err api_do_crypt(te_api *a, const te_api_req *r, const char *ctype, te
 				   json));
 out:
 	if (ch != NULL)
-		api_chan_release(ch);
+		te_api_chan_release(ch);
 	te_secure_free(body);
 	return rc;
 }
@@ -382,12 +370,12 @@ static te_err api_do_cert(te_api *a, const te_api_req *r, const char *ctype, te_
 	ireq.has_expiration = body.has_expiration;
 	ireq.expiration = body.has_expiration ? body.expiration : 0;
 
-	ch = api_chan_acquire(a);
+	ch = te_api_chan_acquire(a);
 	if (server)
 		TE_GUARD(te_ipc_cert_server_req_encode(&ireq, ch->req));
 	else
 		TE_GUARD(te_ipc_cert_identity_req_encode(&ireq, ch->req));
-	TE_GUARD(api_ipc_exchange(a, ch));
+	TE_GUARD(te_api_ipc_exchange(a, ch));
 	if (ch->rep->type == TE_IPC_ERROR_REPLY) {
 		api_map_ipc_error(ch, r->route.id, st);
 		rc = TE_ERR_PERMISSION;
@@ -400,7 +388,7 @@ static te_err api_do_cert(te_api *a, const te_api_req *r, const char *ctype, te_
 		    r->route.name, server ? body.common_name : r->route.name);
 out:
 	if (ch != NULL)
-		api_chan_release(ch);
+		te_api_chan_release(ch);
 	return rc;
 }
 
@@ -408,13 +396,13 @@ static te_err api_do_bundle(te_api *a, const te_api_req *r, te_buf *json, te_wl_
 {
 	te_err rc = TE_OK;
 	te_ipc_bundle_reply brep;
-	api_chan *ch = api_chan_acquire(a);
+	api_chan *ch = te_api_chan_acquire(a);
 
 	if (r->route.id == TE_WL_ROUTE_TRUST_BUNDLE)
 		TE_GUARD(te_ipc_trust_bundle_req_encode(ch->req));
 	else
 		TE_GUARD(te_ipc_manifest_trust_bundle_req_encode(ch->req));
-	TE_GUARD(api_ipc_exchange(a, ch));
+	TE_GUARD(te_api_ipc_exchange(a, ch));
 	if (ch->rep->type == TE_IPC_ERROR_REPLY) {
 		api_map_ipc_error(ch, r->route.id, st);
 		rc = TE_ERR_PERMISSION;
@@ -423,7 +411,7 @@ static te_err api_do_bundle(te_api *a, const te_api_req *r, te_buf *json, te_wl_
 	TE_GUARD(te_ipc_bundle_reply_decode(ch->rep, &brep));
 	TE_GUARD(te_wl_reply_bundle(brep.pem, brep.pem_len, json));
 out:
-	api_chan_release(ch);
+	te_api_chan_release(ch);
 	return rc;
 }
 
@@ -440,6 +428,11 @@ static te_err api_do_list_modules(const te_api *a, te_buf *json)
 out:
 	free(names);
 	return rc;
+}
+
+const te_daemon_config *te_api_dc(const te_api *a)
+{
+	return a->dc;
 }
 
 /* ---- the access handler ---- */
@@ -474,10 +467,10 @@ static int api_first_call(te_api *a, struct MHD_Connection *conn, const te_api_c
 				    (unsigned)pc->peer.uid, (unsigned)pc->peer.pid,
 				    api_route_name(r->route.id), r->route.name);
 			if (rc == TE_ERR_PERMISSION)
-				*mr = api_send_status(conn, 403,
+				*mr = te_api_send_status(conn, 403,
 						      "the caller is not the module named in the request");
 			else
-				*mr = api_send_status(conn, 500, "internal error");
+				*mr = te_api_send_status(conn, 500, "internal error");
 			return 1;
 		}
 		te_log_debug("audit: caller uid=%u pid=%u op=%s module=%s result=allowed",
@@ -493,7 +486,7 @@ static int api_first_call(te_api *a, struct MHD_Connection *conn, const te_api_c
 		errno = 0;
 		n = strtoull(clen, &end, 10);
 		if (errno != 0 || end == clen || *end != '\0' || n > a->max_body) {
-			*mr = api_send_status(conn, 413, "request body too large");
+			*mr = te_api_send_status(conn, 413, "request body too large");
 			return 1;
 		}
 	}
@@ -510,7 +503,7 @@ static enum MHD_Result api_last_call(te_api *a, struct MHD_Connection *conn, te_
 	int created = 0;
 
 	if (r->too_large)
-		return api_send_status(conn, 413, "request body too large");
+		return te_api_send_status(conn, 413, "request body too large");
 	memset(&st, 0, sizeof(st));
 	/* Secure: a decrypt's reply is the module's plaintext, a sign's a
 	 * bearer signature. */
@@ -537,15 +530,15 @@ static enum MHD_Result api_last_call(te_api *a, struct MHD_Connection *conn, te_
 		break;
 	case TE_WL_ROUTE_NONE:
 	default:
-		return api_send_status(conn, 500, "internal error");
+		return te_api_send_status(conn, 500, "internal error");
 	}
 	if (rc == TE_OK)
-		return api_send_json(conn, created ? 201 : 200, &json);
+		return te_api_send_json(conn, created ? 201 : 200, &json);
 	te_buf_free(&json);
 	if (st.http_status != 0)
 		return api_send_error(conn, &st);
 	te_log_err(rc, api_route_name(r->route.id));
-	return api_send_status(conn, 500, "internal error");
+	return te_api_send_status(conn, 500, "internal error");
 }
 
 static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const char *url,
@@ -568,13 +561,15 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		r->started_ms = api_now_ms();
 		*con_cls = r;
 		te_err_clear();
+		if (a->service == TE_DAEMON_SOCKET_KEYS)
+			return MHD_YES; /* routed once the body is in (api_keys.c) */
 		if (a->service != TE_DAEMON_SOCKET_WORKLOAD) {
 			char msg[96];
 
 			snprintf(msg, sizeof(msg), "the %s API is not served by this build yet",
 				 te_daemon_socket_name(a->service));
 			r->answered = 1;
-			return api_send_status(conn, 501, msg);
+			return te_api_send_status(conn, 501, msg);
 		}
 		if (api_first_call(a, conn, pc, r, url, method, &mr))
 			r->answered = 1;
@@ -591,7 +586,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 			 * and a connection slot forever otherwise. */
 			r->answered = 1;
 			te_buf_free(&r->body);
-			return api_send_status(conn, 408, "request body was not received in time");
+			return te_api_send_status(conn, 408, "request body was not received in time");
 		}
 		if (n > a->max_body - r->body.len) {
 			/* Keep reading (and dropping) to answer 413 at the end. */
@@ -604,6 +599,23 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 	if (r->answered)
 		return MHD_YES;
 	r->answered = 1;
+	if (a->service == TE_DAEMON_SOCKET_KEYS) {
+		te_api_call call = {
+		    .method = method,
+		    .url = url,
+		    .api_version = MHD_lookup_connection_value(conn, MHD_GET_ARGUMENT_KIND,
+							       "api-version"),
+		    .content_type = MHD_lookup_connection_value(conn, MHD_HEADER_KIND,
+								MHD_HTTP_HEADER_CONTENT_TYPE),
+		    .peer = &pc->peer,
+		    .body = r->body.data,
+		    .body_len = r->body.len,
+		};
+
+		if (r->too_large)
+			return te_api_send_status(conn, 413, "request body too large");
+		return te_api_keys_handle(a, conn, &call);
+	}
 	return api_last_call(a, conn, r);
 }
 
