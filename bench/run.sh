@@ -30,3 +30,7 @@ fi
 # token or swtpm that the wrapper starts in a temp dir and always stops.
 "$root/tests/pkcs11/with_softhsm.sh" "$build/bench/bench_pkcs11" --json "$results/pkcs11.json"
 "$root/tests/tpm/with_swtpm.sh" "$build/bench/bench_tpm" --json "$results/tpm.json"
+
+# The daemon end to end: workload sign throughput beside nginx at 1..256
+# connections, start-to-ready and idle RSS (writes results/daemon.json).
+"$root/bench/bench_daemon.sh" "$build"

@@ -33,6 +33,11 @@ int te_memeq_ct(const void *a, const void *b, size_t n) TE_MUST_CHECK;
 void *te_secure_alloc(size_t n) TE_MUST_CHECK;
 /* Wipes and releases a block from te_secure_alloc.  NULL is a no-op. */
 void te_secure_free(void *p);
+/* Freed secure blocks of up to 128 KiB are wiped and kept (locked, guard
+ * page in place) for reuse, at most n of them (default and maximum 32),
+ * so a server making a buffer per request does not pay for a mapping
+ * each time.  0 turns the cache off and releases what it holds. */
+void te_secure_cache_set_max(size_t n);
 /* Size that was asked for when p was allocated. */
 size_t te_secure_size(const void *p);
 

@@ -18,6 +18,7 @@
 #include "trustedge/te_mem.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -94,6 +95,81 @@ static struct te_secure_hdr *te_secure_hdr_of(const void *p)
 	return hdr;
 }
 
+/*
+ * A few freed mappings are kept (wiped, still locked, guard page in
+ * place) and handed out again for the same mapping size: a server that
+ * makes a secure buffer per request would otherwise pay six syscalls and,
+ * with threads, a TLB shootdown on every request.  Bounded in count and
+ * block size, so at most TE_SECURE_CACHE_MAX * TE_SECURE_CACHE_BYTES stay
+ * locked.
+ */
+#define TE_SECURE_CACHE_MAX   32
+#define TE_SECURE_CACHE_BYTES ((size_t)128 * 1024)
+
+static struct {
+	pthread_mutex_t lock;
+	size_t max; /* te_secure_cache_set_max */
+	size_t n;
+	struct {
+		uint8_t *base;
+		size_t total;
+	} blocks[TE_SECURE_CACHE_MAX];
+} te_secure_cache = {.lock = PTHREAD_MUTEX_INITIALIZER, .max = TE_SECURE_CACHE_MAX};
+
+/* A wiped, locked mapping of exactly total bytes, or NULL. */
+static uint8_t *te_secure_cache_take(size_t total)
+{
+	uint8_t *base = NULL;
+
+	pthread_mutex_lock(&te_secure_cache.lock);
+	for (size_t i = 0; i < te_secure_cache.n; i++) {
+		if (te_secure_cache.blocks[i].total != total)
+			continue;
+		base = te_secure_cache.blocks[i].base;
+		te_secure_cache.blocks[i] = te_secure_cache.blocks[--te_secure_cache.n];
+		break;
+	}
+	pthread_mutex_unlock(&te_secure_cache.lock);
+	return base;
+}
+
+/* Keeps a wiped mapping for reuse; 0 when the cache is full. */
+static int te_secure_cache_put(uint8_t *base, size_t total)
+{
+	int kept = 0;
+
+	if (total > TE_SECURE_CACHE_BYTES)
+		return 0;
+	pthread_mutex_lock(&te_secure_cache.lock);
+	if (te_secure_cache.n < te_secure_cache.max) {
+		te_secure_cache.blocks[te_secure_cache.n].base = base;
+		te_secure_cache.blocks[te_secure_cache.n].total = total;
+		te_secure_cache.n++;
+		kept = 1;
+	}
+	pthread_mutex_unlock(&te_secure_cache.lock);
+	return kept;
+}
+
+void te_secure_cache_set_max(size_t n)
+{
+	struct te_secure_geom g;
+
+	if (n > TE_SECURE_CACHE_MAX)
+		n = TE_SECURE_CACHE_MAX;
+	pthread_mutex_lock(&te_secure_cache.lock);
+	te_secure_cache.max = n;
+	while (te_secure_cache.n > n) {
+		te_secure_cache.n--;
+		/* Wiped when cached; only the lock and the mapping go. */
+		g.total = te_secure_cache.blocks[te_secure_cache.n].total;
+		g.page = (size_t)sysconf(_SC_PAGESIZE);
+		(void)munlock(te_secure_cache.blocks[te_secure_cache.n].base, g.total - g.page);
+		munmap(te_secure_cache.blocks[te_secure_cache.n].base, g.total);
+	}
+	pthread_mutex_unlock(&te_secure_cache.lock);
+}
+
 void *te_secure_alloc(size_t n)
 {
 	struct te_secure_geom g;
@@ -102,6 +178,9 @@ void *te_secure_alloc(size_t n)
 
 	if (!te_secure_geom_init(&g, n))
 		return NULL;
+	base = te_secure_cache_take(g.total);
+	if (base != NULL)
+		goto place;
 	base = mmap(NULL, g.total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (base == MAP_FAILED)
 		return NULL;
@@ -115,7 +194,8 @@ void *te_secure_alloc(size_t n)
 	/* Best effort as well: kernels before 3.4 do not know the flag. */
 	(void)madvise(base, g.data_len, MADV_DONTDUMP);
 
-	/* Anonymous mappings start zeroed, so the block already is. */
+place:
+	/* Anonymous mappings start zeroed, and cached ones were wiped. */
 	user = base + g.data_len - g.body;
 	hdr = (struct te_secure_hdr *)(void *)(user - sizeof(*hdr));
 	hdr->check = TE_SECURE_MAGIC ^ (uint64_t)(uintptr_t)user;
@@ -141,6 +221,8 @@ void te_secure_free(void *p)
 	/* Wipe every readable byte, header and slack included, before the
 	 * pages go back to the kernel. */
 	te_memzero(base, g.data_len);
+	if (te_secure_cache_put(base, g.total))
+		return;
 	(void)munlock(base, g.data_len);
 	munmap(base, g.total);
 }

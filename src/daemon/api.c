@@ -37,6 +37,12 @@
 #include "trustedge/te_mem.h"
 
 
+struct te_api_chans {
+	api_chan *chans;
+	size_t n;
+	atomic_uint next;
+};
+
 struct te_api {
 	struct MHD_Daemon *mhd;
 	te_authz *authz;
@@ -45,9 +51,8 @@ struct te_api {
 	size_t max_body;
 	unsigned ipc_timeout_ms;
 	unsigned read_timeout_ms;
-	api_chan *chans;
-	size_t n_chans;
-	atomic_uint next_chan;
+	te_api_chans *chans;
+	int own_chans; /* made from ipc_fd/ipc_fds rather than given */
 };
 
 /* Set by te_api_drain: every reply then says "Connection: close", so
@@ -171,17 +176,16 @@ enum MHD_Result te_api_send_status(struct MHD_Connection *conn, int http, const 
 /* The calling thread's channel, locked.  Release with api_chan_release. */
 api_chan *te_api_chan_acquire(te_api *a)
 {
+	te_api_chans *cs = a->chans;
 	api_chan *ch;
 
 	if (api_tls_chan == UINT_MAX)
-		api_tls_chan = atomic_fetch_add_explicit(&a->next_chan, 1, memory_order_relaxed);
-	ch = &a->chans[api_tls_chan % a->n_chans];
+		api_tls_chan = atomic_fetch_add_explicit(&cs->next, 1, memory_order_relaxed);
+	ch = &cs->chans[api_tls_chan % cs->n];
 	pthread_mutex_lock(&ch->lock);
 	return ch;
 }
 
-/* Wipes both messages whatever their type (cheaper to reason about than
- * te_ipc_type_is_secret on each) and unlocks. */
 void te_api_chan_release(api_chan *ch)
 {
 	te_ipc_msg_wipe(ch->req);
@@ -675,38 +679,55 @@ static size_t api_no_unescape(void *cls, struct MHD_Connection *conn, char *s)
 	return strlen(s);
 }
 
-static void api_free(te_api *a)
+void te_api_chans_free(te_api_chans *cs)
 {
-	for (size_t i = 0; a->chans != NULL && i < a->n_chans; i++) {
-		te_secure_free(a->chans[i].req);
-		te_secure_free(a->chans[i].rep);
-		pthread_mutex_destroy(&a->chans[i].lock);
+	if (cs == NULL)
+		return;
+	for (size_t i = 0; cs->chans != NULL && i < cs->n; i++) {
+		te_secure_free(cs->chans[i].req);
+		te_secure_free(cs->chans[i].rep);
+		pthread_mutex_destroy(&cs->chans[i].lock);
 	}
-	free(a->chans);
-	free(a);
+	free(cs->chans);
+	free(cs);
 }
 
-static te_err api_chans_init(te_api *a, const te_api_config *c)
+te_err te_api_chans_new(const int *fds, size_t n, te_api_chans **out)
 {
 	te_err rc = TE_OK;
-	size_t n = c->n_ipc_fds != 0 ? c->n_ipc_fds : 1;
+	te_api_chans *cs = NULL;
 
-	a->chans = calloc(n, sizeof(*a->chans));
-	TE_ENSURE(a->chans != NULL, TE_ERR_NO_MEMORY, "api: IPC channels");
+	*out = NULL;
+	TE_ENSURE(n >= 1 && n <= TE_API_THREADS_MAX, TE_ERR_INVALID_ARG,
+		  "api: %zu IPC channels (1 to %d)", n, TE_API_THREADS_MAX);
+	cs = calloc(1, sizeof(*cs));
+	TE_ENSURE(cs != NULL, TE_ERR_NO_MEMORY, "api: IPC channels");
+	cs->chans = calloc(n, sizeof(*cs->chans));
+	TE_ENSURE(cs->chans != NULL, TE_ERR_NO_MEMORY, "api: IPC channels");
 	for (size_t i = 0; i < n; i++) {
-		api_chan *ch = &a->chans[i];
+		api_chan *ch = &cs->chans[i];
 
-		ch->fd = c->n_ipc_fds != 0 ? c->ipc_fds[i] : c->ipc_fd;
+		ch->fd = fds[i];
 		TE_ENSURE(ch->fd >= 0, TE_ERR_INVALID_ARG, "api: IPC channel %zu has no fd", i);
 		TE_ENSURE(pthread_mutex_init(&ch->lock, NULL) == 0, TE_ERR_INTERNAL, "api: mutex");
-		a->n_chans = i + 1; /* from here api_free destroys the mutex */
+		cs->n = i + 1; /* from here te_api_chans_free destroys the mutex */
 		ch->req = te_secure_alloc(sizeof(te_ipc_msg));
 		ch->rep = te_secure_alloc(sizeof(te_ipc_msg));
 		TE_ENSURE(ch->req != NULL && ch->rep != NULL, TE_ERR_NO_MEMORY,
 			  "api: IPC buffers");
 	}
+	*out = cs;
+	cs = NULL;
 out:
+	te_api_chans_free(cs);
 	return rc;
+}
+
+static void api_free(te_api *a)
+{
+	if (a->own_chans)
+		te_api_chans_free(a->chans);
+	free(a);
 }
 
 te_err te_api_start(const te_api_config *c, te_api **out)
@@ -717,7 +738,8 @@ te_err te_api_start(const te_api_config *c, te_api **out)
 	unsigned threads = c->threads != 0 ? c->threads : 1;
 
 	*out = NULL;
-	TE_ENSURE(c->listen_fd >= 0 && c->authz != NULL && (c->ipc_fd >= 0 || c->n_ipc_fds != 0),
+	TE_ENSURE(c->listen_fd >= 0 && c->authz != NULL &&
+		      (c->chans != NULL || c->ipc_fd >= 0 || c->n_ipc_fds != 0),
 		  TE_ERR_INVALID_ARG, "api: listen fd, IPC fd and authz are required");
 	TE_ENSURE(threads <= TE_API_THREADS_MAX, TE_ERR_INVALID_ARG,
 		  "api: %u threads is more than %u", threads, TE_API_THREADS_MAX);
@@ -731,7 +753,13 @@ te_err te_api_start(const te_api_config *c, te_api **out)
 	a->ipc_timeout_ms = c->ipc_timeout_ms != 0 ? c->ipc_timeout_ms : TE_API_IPC_TIMEOUT_MS;
 	a->read_timeout_ms = c->read_timeout_ms != 0 ? c->read_timeout_ms : 5000;
 	a->service = c->service;
-	TE_GUARD(api_chans_init(a, c));
+	if (c->chans != NULL) {
+		a->chans = c->chans;
+	} else {
+		TE_GUARD(te_api_chans_new(c->n_ipc_fds != 0 ? c->ipc_fds : &c->ipc_fd,
+					  c->n_ipc_fds != 0 ? c->n_ipc_fds : 1, &a->chans));
+		a->own_chans = 1;
+	}
 	/* epoll with one thread per pool slot; a lone thread polls itself. */
 	flags |= threads > 1 ? MHD_USE_EPOLL_INTERNAL_THREAD : MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_AUTO;
 	if (c->mhd_error_log)
@@ -739,6 +767,7 @@ te_err te_api_start(const te_api_config *c, te_api **out)
 	a->mhd = MHD_start_daemon(
 	    flags, 0, NULL, NULL, api_access, a, MHD_OPTION_LISTEN_SOCKET, (MHD_socket)c->listen_fd,
 	    MHD_OPTION_THREAD_POOL_SIZE, threads > 1 ? threads : 0,
+	    MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)TE_API_CONN_MEMORY,
 	    MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)(c->conn_timeout_s ? c->conn_timeout_s : 5),
 	    MHD_OPTION_NOTIFY_CONNECTION, api_notify_conn, a, MHD_OPTION_NOTIFY_COMPLETED,
 	    api_completed, a, MHD_OPTION_UNESCAPE_CALLBACK, api_no_unescape, a, MHD_OPTION_END);

@@ -31,6 +31,22 @@
 #define TE_API_IPC_TIMEOUT_MS 10000
 /* Most worker threads of one server. */
 #define TE_API_THREADS_MAX 64
+/* libmicrohttpd's memory per connection (headers and read buffer; bodies
+ * are copied out as they arrive): its 32 KiB default times 256 keep-alive
+ * connections stays resident after a burst. */
+#define TE_API_CONN_MEMORY (16 * 1024)
+
+/* The IPC channels to the keys process, shared by all the servers of one
+ * process: each channel carries one request at a time (a mutex), and
+ * replies are matched by request id per channel, so two servers must not
+ * drive one fd each on its own. */
+typedef struct te_api_chans te_api_chans;
+
+/* Takes fds[0..n) (borrowed: closed by their owner). */
+te_err te_api_chans_new(const int *fds, size_t n, te_api_chans **out) TE_MUST_CHECK
+    TE_NONNULL(1, 3);
+/* NULL is a no-op; after every server using them has stopped. */
+void te_api_chans_free(te_api_chans *cs);
 
 typedef struct te_api_config {
 	/* Listening AF_UNIX stream socket (te_listen_set's workload socket).
@@ -46,6 +62,8 @@ typedef struct te_api_config {
 	int ipc_fd;
 	const int *ipc_fds;
 	size_t n_ipc_fds;
+	/* Shared channels; when set, ipc_fd and ipc_fds are ignored. */
+	te_api_chans *chans;
 	/* Worker threads (libmicrohttpd's thread pool, epoll); 0 = 1. */
 	unsigned threads;
 	/* The configuration (module list); borrowed, may be NULL (no modules). */

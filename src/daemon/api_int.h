@@ -31,6 +31,9 @@ typedef struct api_chan {
 	te_ipc_msg *rep;
 } api_chan;
 
+/* IPC channels shared by every server of the process (te_api_chans_new). */
+struct te_api_chans;
+
 /* One request of a service whose handler runs once the body is in. */
 typedef struct te_api_call {
 	const char *method;

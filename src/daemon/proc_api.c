@@ -50,6 +50,7 @@ int te_proc_api_main(const te_daemon_config *dc, const te_listen_set *ls, const 
 {
 	te_authz *authz = NULL;
 	te_api *apis[TE_DAEMON_SOCKET__COUNT] = {0};
+	te_api_chans *chans_all = NULL;
 	size_t n_apis = 0;
 	sigset_t set;
 	te_err rc;
@@ -76,6 +77,11 @@ int te_proc_api_main(const te_daemon_config *dc, const te_listen_set *ls, const 
 		te_log_err(rc, "API process: authorization");
 		goto out;
 	}
+	rc = te_api_chans_new(chans, n, &chans_all);
+	if (rc != TE_OK) {
+		te_log_err(rc, "API process: IPC channels");
+		goto out;
+	}
 	for (size_t i = 0; i < TE_DAEMON_SOCKET__COUNT; i++) {
 		te_api_config c;
 
@@ -83,9 +89,12 @@ int te_proc_api_main(const te_daemon_config *dc, const te_listen_set *ls, const 
 			continue;
 		memset(&c, 0, sizeof(c));
 		c.listen_fd = ls->socks[i].fd;
-		c.ipc_fds = chans;
-		c.n_ipc_fds = n;
-		c.threads = (unsigned)n;
+		c.chans = chans_all;
+		/* The workload and keys APIs carry the load; the others get
+		 * one thread each. */
+		c.threads = i == TE_DAEMON_SOCKET_WORKLOAD || i == TE_DAEMON_SOCKET_KEYS
+				? (unsigned)n
+				: 1;
 		c.authz = authz;
 		c.dc = dc;
 		c.service = (te_daemon_socket_id)i;
@@ -120,6 +129,7 @@ int te_proc_api_main(const te_daemon_config *dc, const te_listen_set *ls, const 
 out:
 	for (size_t i = 0; i < n_apis; i++)
 		te_api_stop(apis[i]);
+	te_api_chans_free(chans_all);
 	te_authz_free(authz);
 	return status;
 }

@@ -93,7 +93,7 @@ static te_err prov_same_key(te_hsm *hsm, const char *name, const te_buf *key, co
 		  "re-provisioned, delete it and its derived keys: trustedge key delete %s "
 		  "(and the mod-* keys)",
 		  name, source, te_err_str(rc), name);
-	TE_ENSURE(have_len == want_len && te_memeq_ct(have, want, want_len), TE_ERR_CONFIG,
+	TE_ENSURE(have_len == want_len && te_memeq_ct(have, want, want_len) == 0, TE_ERR_CONFIG,
 		  "the device key '%s' in the HSM is not the key of %s; module keys derived from "
 		  "the old key would change silently, so the daemon stops here. To re-provision, "
 		  "delete it and its derived keys: trustedge key delete %s (and the mod-* keys)",

@@ -10,8 +10,10 @@
  * else that reaches outside it.  Names are libseccomp's, resolved for the
  * native architecture; a name the architecture lacks (poll, epoll_wait on
  * aarch64) is skipped, a name libseccomp does not know is an error.  The
- * list was taken from strace -f of the workload API tests and of
- * tests/daemon/test_sandbox.c, which runs libmicrohttpd under the filter.
+ * list comes from strace -f of the workload API tests, and is checked by
+ * tests/daemon/test_sandbox.c (libmicrohttpd serving under the filter)
+ * and by the daemon integration tests (the real API process) run with
+ * TE_SANDBOX_DEBUG, which logged nothing refused.
  *
  * Allowed, and why:
  *   memory   brk, mmap and mprotect WITHOUT PROT_EXEC (nothing new can
@@ -116,9 +118,9 @@
 
 /* Flags of a clone(2) that makes a thread: CLONE_THREAD set (the kernel
  * then also requires CLONE_SIGHAND and CLONE_VM) and no new namespace. */
-#define SB_CLONE_CHECKED                                                                   \
-	((uint64_t)(CLONE_THREAD | CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC | \
-		    CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET))
+#define SB_CLONE_CHECKED                                                                           \
+	((uint64_t)(CLONE_THREAD | CLONE_NEWNS | CLONE_NEWCGROUP | CLONE_NEWUTS | CLONE_NEWIPC |   \
+	            CLONE_NEWUSER | CLONE_NEWPID | CLONE_NEWNET))
 
 /* openat flags that must be clear besides the access mode (O_TMPFILE
  * needs a writable access mode, so it is refused with them). */
@@ -127,47 +129,98 @@
 /* System calls allowed whatever their arguments (see the file comment). */
 static const char *const sb_allow[] = {
     /* memory */
-    "brk", "munmap", "mremap", "madvise", "mlock", "munlock",
+    "brk",
+    "munmap",
+    "mremap",
+    "madvise",
+    "mlock",
+    "munlock",
     /* threads */
-    "futex", "set_robust_list", "rseq", "sched_yield", "gettid", "exit", "exit_group",
+    "futex",
+    "set_robust_list",
+    "rseq",
+    "sched_yield",
+    "gettid",
+    "exit",
+    "exit_group",
     /* signals */
-    "rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait", "sigaltstack",
+    "rt_sigaction",
+    "rt_sigprocmask",
+    "rt_sigreturn",
+    "rt_sigtimedwait",
+    "sigaltstack",
     "restart_syscall",
     /* I/O on descriptors the process has */
-    "read", "write", "readv", "writev", "close", "recvfrom", "sendto", "recvmsg", "sendmsg",
-    "accept4", "shutdown", "getsockopt", "setsockopt", "getsockname", "getpeername",
-    "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait", "poll", "ppoll", "pipe2",
+    "read",
+    "write",
+    "readv",
+    "writev",
+    "close",
+    "recvfrom",
+    "sendto",
+    "recvmsg",
+    "sendmsg",
+    "accept4",
+    "shutdown",
+    "getsockopt",
+    "setsockopt",
+    "getsockname",
+    "getpeername",
+    "epoll_create1",
+    "epoll_ctl",
+    "epoll_wait",
+    "epoll_pwait",
+    "poll",
+    "ppoll",
+    "pipe2",
     "eventfd2",
     /* files: metadata of open files (openat is checked below) */
-    "fstat", "newfstatat", "statx", "lseek",
+    "fstat",
+    "newfstatat",
+    "statx",
+    "lseek",
     /* time */
-    "clock_gettime", "clock_getres", "gettimeofday", "clock_nanosleep", "nanosleep",
+    "clock_gettime",
+    "clock_getres",
+    "gettimeofday",
+    "clock_nanosleep",
+    "nanosleep",
     /* misc */
-    "getrandom", "getpid", "getuid", "geteuid", "getgid", "getegid", "sysinfo",
+    "getrandom",
+    "getpid",
+    "getuid",
+    "geteuid",
+    "getgid",
+    "getegid",
+    "sysinfo",
 };
 
 #if SB_SANITIZER
 /*
- * What ASan/LSan/UBSan do in a confined process, beyond the list above:
+ * What ASan/LSan/UBSan do in a confined process, beyond the list above
+ * (found with TE_SANDBOX_DEBUG: leak, use-after-free, UB and abort
+ * reports, threads, and all of it after te_sandbox_drop_to):
  *  - LSan's leak check at exit stops the world: it makes itself dumpable
  *    (prctl PR_GET/SET_DUMPABLE), clones a tracer that shares its memory
  *    but is not a thread (CLONE_VM|CLONE_FS|CLONE_FILES|CLONE_UNTRACED,
- *    allowed with exactly these flags below), lets it trace us
- *    (PR_SET_PTRACER), and the tracer lists /proc/self/task (getdents64),
- *    attaches to each thread (ptrace), waits for it (wait4) and asks for
- *    its parent's death signal (PR_SET_PDEATHSIG); the parent waits for
- *    the tracer (wait4).
- *  - Reports read /proc/self/maps and the executable's name (readlink).
+ *    allowed with exactly these flags), lets it trace us
+ *    (PR_SET_PTRACER); the tracer asks for its parent's death signal
+ *    (PR_SET_PDEATHSIG), checks getppid, lists /proc/<pid>/task with the
+ *    runtime's own open (the old call on x86_64, read-only as openat) and
+ *    getdents (getdents64 elsewhere), attaches to each thread (ptrace) and
+ *    waits for it (wait4); the parent then waits for the tracer (wait4).
+ *  - A thread starting reads its CPU mask (sched_getaffinity).
  *  - Symbolizing a report needs the external llvm-symbolizer, a child
- *    process: te_sandbox_api_enter starts it before the filter, and talks
- *    to it over pipes.  Should it have to be started again inside, the
- *    runtime's fork (the old call on x86_64) answers EPERM and the
- *    report comes unsymbolized (module+offset) instead of the process
- *    being killed halfway; its search of PATH needs stat/lstat.
- * None of this is in a release build.
+ *    process: te_sandbox_api_enter starts it before the filter, and the
+ *    runtime talks to it over pipes.  Should it have to start again
+ *    inside, its search of PATH (stat, lstat) works and its fork (the old
+ *    call on x86_64, a bare clone(SIGCHLD) elsewhere) answers EPERM, so
+ *    the report comes unsymbolized (module+offset) instead of the process
+ *    being killed halfway.
+ * None of this is in a release build; ptrace above all.
  */
 static const char *const sb_allow_sanitizer[] = {
-    "ptrace", "wait4", "getppid", 
+    "ptrace", "wait4", "getppid", "getdents", "getdents64", "sched_getaffinity", "stat", "lstat",
 };
 #define SB_SANITIZER_CLONE ((uint64_t)(CLONE_VM | CLONE_FS | CLONE_FILES | CLONE_UNTRACED))
 #endif
@@ -175,7 +228,7 @@ static const char *const sb_allow_sanitizer[] = {
 /* Adds one rule for a system call by libseccomp name.  A name this
  * architecture does not have is skipped. */
 static te_err sb_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, unsigned n_args,
-		      const struct scmp_arg_cmp *args)
+                      const struct scmp_arg_cmp *args)
 {
 	int nr = seccomp_syscall_resolve_name(name);
 	int r;
@@ -184,15 +237,15 @@ static te_err sb_rule(scmp_filter_ctx ctx, uint32_t action, const char *name, un
 		const struct scmp_version *v = seccomp_version();
 
 		return te_err_set(TE_ERR_UNSUPPORTED,
-				  "sandbox: libseccomp %u.%u.%u does not know the system call %s",
-				  v->major, v->minor, v->micro, name);
+		                  "sandbox: libseccomp %u.%u.%u does not know the system call %s",
+		                  v->major, v->minor, v->micro, name);
 	}
 	if (nr < 0)
 		return TE_OK; /* a pseudo number: not on this architecture */
 	r = seccomp_rule_add_array(ctx, action, nr, n_args, args);
 	if (r != 0)
 		return te_err_set(TE_ERR_INTERNAL, "sandbox: seccomp_rule_add(%s): %s", name,
-				  strerror(-r));
+		                  strerror(-r));
 	return TE_OK;
 }
 
@@ -250,17 +303,13 @@ static te_err sb_rules_sanitizer(scmp_filter_ctx ctx)
 	const struct scmp_arg_cmp tracer = SCMP_A0(SCMP_CMP_EQ, SB_SANITIZER_CLONE, 0);
 	const struct scmp_arg_cmp rdonly = SCMP_A1(SCMP_CMP_MASKED_EQ, SB_OPEN_CHECKED, O_RDONLY);
 	const struct scmp_arg_cmp bare_fork = SCMP_A0(SCMP_CMP_EQ, (uint64_t)SIGCHLD, 0);
-	const int prctl_ok[] = {PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_PTRACER,
-				PR_SET_PDEATHSIG};
+	const int prctl_ok[] = {PR_GET_DUMPABLE, PR_SET_DUMPABLE, PR_SET_PTRACER, PR_SET_PDEATHSIG};
 
 	for (size_t i = 0; i < sizeof(sb_allow_sanitizer) / sizeof(sb_allow_sanitizer[0]); i++)
 		TE_GUARD(sb_rule(ctx, SCMP_ACT_ALLOW, sb_allow_sanitizer[i], 0, NULL));
 	TE_GUARD(sb_rule(ctx, SCMP_ACT_ALLOW, "clone", 1, &tracer));
-	/* The runtimes' own open (x86_64 has the old call), read-only. */
 	TE_GUARD(sb_rule(ctx, SCMP_ACT_ALLOW, "open", 1, &rdonly));
-	/* Their fork for the symbolizer (the old call on x86_64, a bare
-	 * clone(SIGCHLD) elsewhere) fails instead of killing the process in
-	 * the middle of a report.  glibc's fork() sets more flags: killed. */
+	/* glibc's fork() sets more flags than SIGCHLD: still killed. */
 	TE_GUARD(sb_rule(ctx, SCMP_ACT_ERRNO(EPERM), "fork", 0, NULL));
 	TE_GUARD(sb_rule(ctx, SCMP_ACT_ERRNO(EPERM), "clone", 1, &bare_fork));
 	for (size_t i = 0; i < sizeof(prctl_ok) / sizeof(prctl_ok[0]); i++) {
@@ -339,14 +388,16 @@ static te_err sb_bounding_ambient_drop(void)
 		if (r < 0)
 			break; /* EINVAL: past the kernel's last capability */
 		if (r == 1 && prctl(PR_CAPBSET_DROP, cap, 0, 0, 0) != 0)
-			return te_err_set(TE_ERR_PERMISSION,
-					  "sandbox: cannot drop capability %lu from the bounding set: %s",
-					  cap, strerror(errno));
+			return te_err_set(
+			    TE_ERR_PERMISSION,
+			    "sandbox: cannot drop capability %lu from the bounding set: %s", cap,
+			    strerror(errno));
 	}
 	/* EINVAL: a kernel before 4.3 has no ambient set. */
 	if (prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
-		return te_err_set(TE_ERR_PERMISSION, "sandbox: cannot clear the ambient capabilities: %s",
-				  strerror(errno));
+		return te_err_set(TE_ERR_PERMISSION,
+		                  "sandbox: cannot clear the ambient capabilities: %s",
+		                  strerror(errno));
 	return TE_OK;
 }
 
@@ -365,9 +416,10 @@ te_err te_sandbox_caps_drop(void)
 	memset(data, 0, sizeof(data));
 	if (syscall(SYS_capset, &hdr, data) != 0)
 		return te_err_set(TE_ERR_PERMISSION, "sandbox: capset to no capabilities: %s",
-				  strerror(errno));
+		                  strerror(errno));
 	if (sb_capget(data) != 0 || sb_caps_any(data))
-		return te_err_set(TE_ERR_INTERNAL, "sandbox: capabilities are still set after capset");
+		return te_err_set(TE_ERR_INTERNAL,
+		                  "sandbox: capabilities are still set after capset");
 	return TE_OK;
 }
 
@@ -384,8 +436,8 @@ static te_err sb_thread_caps(const char *tid, uint64_t *prm)
 
 	*prm = 0;
 	TE_ENSURE(snprintf(path, sizeof(path), "/proc/self/task/%s/status", tid) <
-		      (int)sizeof(path),
-		  TE_ERR_INTERNAL, "sandbox: thread id %.16s too long", tid);
+	              (int)sizeof(path),
+	          TE_ERR_INTERNAL, "sandbox: thread id %.16s too long", tid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
 		goto out; /* the thread exited */
@@ -399,7 +451,7 @@ static te_err sb_thread_caps(const char *tid, uint64_t *prm)
 	buf[len] = '\0';
 	line = strstr(buf, "\nCapPrm:");
 	TE_ENSURE(line != NULL && sscanf(line + 1, "CapPrm: %" SCNx64, prm) == 1, TE_ERR_INTERNAL,
-		  "sandbox: no CapPrm line in %s", path);
+	          "sandbox: no CapPrm line in %s", path);
 out:
 	if (fd >= 0)
 		close(fd);
@@ -424,10 +476,10 @@ static te_err sb_threads_check(void)
 			continue;
 		TE_GUARD(sb_thread_caps(de->d_name, &prm));
 		TE_ENSURE(prm == 0, TE_ERR_PERMISSION,
-			  "sandbox: thread %s holds capabilities %#" PRIx64
-			  " (capabilities are per thread: drop them, or the user, before "
-			  "starting threads)",
-			  de->d_name, prm);
+		          "sandbox: thread %s holds capabilities %#" PRIx64
+		          " (capabilities are per thread: drop them, or the user, before "
+		          "starting threads)",
+		          de->d_name, prm);
 	}
 out:
 	if (d != NULL)
@@ -442,17 +494,17 @@ te_err te_sandbox_api_enter(void)
 	int r;
 
 	TE_ENSURE(prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == 0, TE_ERR_UNSUPPORTED,
-		  "sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
+	          "sandbox: PR_SET_NO_NEW_PRIVS: %s", strerror(errno));
 	/* No core file with request data, no ptrace by same-uid processes. */
 	TE_ENSURE(prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == 0, TE_ERR_INTERNAL,
-		  "sandbox: PR_SET_DUMPABLE: %s", strerror(errno));
+	          "sandbox: PR_SET_DUMPABLE: %s", strerror(errno));
 	TE_GUARD(te_sandbox_caps_drop());
 	TE_GUARD(sb_threads_check());
 
 	ctx = seccomp_init(SB_DEFAULT_ACTION);
 	TE_ENSURE(ctx != NULL, TE_ERR_UNSUPPORTED,
-		  "sandbox: seccomp_init(KILL_PROCESS) failed (Linux 4.14 and libseccomp 2.4 "
-		  "or later are needed)");
+	          "sandbox: seccomp_init(KILL_PROCESS) failed (Linux 4.14 and libseccomp 2.4 "
+	          "or later are needed)");
 	TE_GUARD(sb_filter_build(ctx));
 #if SB_SANITIZER
 	{
@@ -464,14 +516,14 @@ te_err te_sandbox_api_enter(void)
 
 		__sanitizer_sandbox_on_notify(&sa);
 		__sanitizer_symbolize_pc(__builtin_return_address(0), "%F %L", where,
-					 sizeof(where));
+		                         sizeof(where));
 	}
 #endif
 	r = seccomp_load(ctx);
 	TE_ENSURE(r != -ESRCH, TE_ERR_INTERNAL,
-		  "sandbox: seccomp_load: a thread could not be synchronised (TSYNC)");
+	          "sandbox: seccomp_load: a thread could not be synchronised (TSYNC)");
 	TE_ENSURE(r == 0, r == -EINVAL ? TE_ERR_UNSUPPORTED : TE_ERR_INTERNAL,
-		  "sandbox: seccomp_load: %s", strerror(-r));
+	          "sandbox: seccomp_load: %s", strerror(-r));
 out:
 	seccomp_release(ctx);
 	return rc;
@@ -496,24 +548,26 @@ te_err te_sandbox_drop_to(uid_t uid, gid_t gid)
 		return te_err_set(TE_ERR_PERMISSION, "sandbox: setgroups(0): %s", strerror(errno));
 	if (setresgid(gid, gid, gid) != 0)
 		return te_err_set(TE_ERR_PERMISSION, "sandbox: setresgid(%lu): %s",
-				  (unsigned long)gid, strerror(errno));
+		                  (unsigned long)gid, strerror(errno));
 	rc = sb_bounding_ambient_drop();
 	if (rc != TE_OK)
 		return rc;
 	if (setresuid(uid, uid, uid) != 0)
 		return te_err_set(TE_ERR_PERMISSION, "sandbox: setresuid(%lu): %s",
-				  (unsigned long)uid, strerror(errno));
+		                  (unsigned long)uid, strerror(errno));
 
-	if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0 ||
-	    ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
+	if (getresuid(&ru, &eu, &su) != 0 || getresgid(&rg, &eg, &sg) != 0 || ru != uid ||
+	    eu != uid || su != uid || rg != gid || eg != gid || sg != gid)
 		return te_err_set(TE_ERR_INTERNAL, "sandbox: the ids did not change to %lu:%lu",
-				  (unsigned long)uid, (unsigned long)gid);
+		                  (unsigned long)uid, (unsigned long)gid);
 	if (getgroups(0, NULL) != 0)
 		return te_err_set(TE_ERR_INTERNAL, "sandbox: supplementary groups remain");
 	/* As OpenSSH does: a uid that could become 0 again was no drop. */
 	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1))
-		return te_err_set(TE_ERR_INTERNAL, "sandbox: uid 0 could be regained after the drop");
+		return te_err_set(TE_ERR_INTERNAL,
+		                  "sandbox: uid 0 could be regained after the drop");
 	if (gid != 0 && uid != 0 && (setgid(0) != -1 || setegid(0) != -1))
-		return te_err_set(TE_ERR_INTERNAL, "sandbox: gid 0 could be regained after the drop");
+		return te_err_set(TE_ERR_INTERNAL,
+		                  "sandbox: gid 0 could be regained after the drop");
 	return TE_OK;
 }

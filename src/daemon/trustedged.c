@@ -212,7 +212,7 @@ static void td_kill(pid_t pid, int sig)
 /* Reads a READY (or EOF) from a child's control socket. */
 static void td_read_ctl(int *fd, int *ready, const char *who)
 {
-	te_ipc_msg *m = malloc(sizeof(*m));
+	te_ipc_msg *m = calloc(1, sizeof(*m));
 
 	if (m == NULL)
 		return;

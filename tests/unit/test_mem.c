@@ -287,9 +287,38 @@ static void test_buf_overflow_is_refused(void **state)
 	te_buf_free(&b);
 }
 
+/* The cache hands back a freed block wiped, and keeps at most its limit. */
+static void test_secure_cache_reuses_wiped(void **state)
+{
+	uint8_t *p, *q;
+
+	(void)state;
+	te_secure_cache_set_max(4);
+	p = te_secure_alloc(300);
+	assert_non_null(p);
+	memset(p, 0xff, 300);
+	wrap.watch = 1;
+	te_secure_free(p);
+	wrap.watch = 0;
+	assert_int_equal(wrap.unmaps, 0); /* kept */
+	q = te_secure_alloc(200);         /* same mapping size */
+	assert_non_null(q);
+	for (size_t i = 0; i < 200; i++)
+		assert_int_equal(q[i], 0);
+	assert_int_equal(te_secure_size(q), 200);
+	te_secure_free(q);
+	/* Turning the cache off releases what it held, wiped. */
+	wrap.watch = 1;
+	te_secure_cache_set_max(0);
+	wrap.watch = 0;
+	assert_int_equal(wrap.unmaps, 1);
+	assert_int_equal(wrap.dirty_unmaps, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup(test_secure_cache_reuses_wiped, reset_wrap),
 		cmocka_unit_test_setup(test_secure_alloc_sizes, reset_wrap),
 		cmocka_unit_test_setup(test_secure_alloc_refuses_bad_sizes, reset_wrap),
 		cmocka_unit_test_setup(test_secure_free_wipes, reset_wrap),
@@ -302,5 +331,7 @@ int main(void)
 		cmocka_unit_test_setup(test_buf_overflow_is_refused, reset_wrap),
 	};
 
+	/* The tests count mappings: no cache (one test turns it on). */
+	te_secure_cache_set_max(0);
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
