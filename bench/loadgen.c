@@ -16,6 +16,12 @@
  * headers bounded to 16 KiB, framing by Content-Length or chunked; anything
  * else (no framing, bare LF, obs-fold, bytes after the response, EOF, a
  * timeout) counts the request as an error and the connection is reopened.
+ * A response that says "Connection: close" (or an HTTP/1.0 one without
+ * keep-alive) is the server asking for a new connection, as trustedged's
+ * API process does while it drains after a reload: it counts as ok, the
+ * next request goes on a fresh connection, and the JSON says how often that
+ * happened (server_closes).  EOF while a request is in flight stays an
+ * error.
  * Every issued request ends exactly once, as ok or as one error kind, so
  * `requests` is exact in --requests mode.
  *
@@ -106,6 +112,7 @@ typedef struct worker {
 	size_t n, active;
 	unsigned fails; /* consecutive connect failures */
 	uint64_t ok, errs[E_COUNT];
+	uint64_t server_closes; /* responses that said Connection: close */
 	uint64_t lat_min, lat_max, lat_sum, end;
 	uint64_t hist[H_BUCKETS];
 } worker;
@@ -572,13 +579,16 @@ static void complete(worker *w, conn *c)
 			w->lat_min = lat;
 	}
 	c->busy = 0;
-	if (c->close_after)
+	if (c->close_after) {
+		/* The server closes after this response: reconnect. */
+		w->server_closes++;
 		restart(w, c);
-	else if (claim()) {
+	} else if (claim()) {
 		if (start_request(w, c) != 0)
 			fail(w, c, E_IO);
-	} else
+	} else {
 		conn_finish(w, c);
+	}
 }
 
 static void on_readable(worker *w, conn *c)
@@ -884,7 +894,7 @@ static void json_str(FILE *f, const char *s)
 }
 
 typedef struct summary {
-	uint64_t ok, errors, requests, errs[E_COUNT];
+	uint64_t ok, errors, requests, errs[E_COUNT], server_closes;
 	double elapsed, rate, min, mean, p50, p90, p99, p999, max; /* ms */
 } summary;
 
@@ -912,8 +922,9 @@ static int write_json(const char *path, const summary *s)
 	        s->ok, s->errors);
 	for (int k = 0; k < E_COUNT; k++)
 		fprintf(f, "%s\"%s\": %" PRIu64, k ? ", " : "", err_names[k], s->errs[k]);
+	fprintf(f, "},\n  \"server_closes\": %" PRIu64, s->server_closes);
 	fprintf(f,
-	        "},\n  \"elapsed_s\": %.4f,\n  \"rate\": %.1f,\n  \"rate_unit\": \"req/s\",\n"
+	        ",\n  \"elapsed_s\": %.4f,\n  \"rate\": %.1f,\n  \"rate_unit\": \"req/s\",\n"
 	        "  \"latency_unit\": \"ms\",\n  \"latency\": {\"min\": %.4f, \"mean\": %.4f, "
 	        "\"p50\": %.4f, \"p90\": %.4f, \"p99\": %.4f, \"p999\": %.4f, \"max\": %.4f},\n"
 	        "  \"method_note\": \"rate is successful responses per second of the run; latency "
@@ -1068,6 +1079,7 @@ int main(int argc, char **argv)
 			worker *w = &ws[t];
 
 			s.ok += w->ok;
+			s.server_closes += w->server_closes;
 			for (int k = 0; k < E_COUNT; k++) {
 				s.errs[k] += w->errs[k];
 				s.errors += w->errs[k];

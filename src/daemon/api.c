@@ -465,14 +465,19 @@ static int api_first_call(te_api *a, struct MHD_Connection *conn, const te_api_c
 		return 1;
 	}
 	if (r->route.name[0] != '\0') {
+		const char *refusal = "the caller is not the module named in the request";
+
 		rc = te_authz_caller_is(a->authz, &pc->peer, r->route.name);
+		if (rc == TE_OK && r->route.genid[0] != '\0') {
+			refusal = "the generation id is not the module's";
+			rc = te_authz_generation_is(a->authz, r->route.name, r->route.genid);
+		}
 		if (rc != TE_OK) {
-			te_log_info("audit: caller uid=%u pid=%u op=%s module=%s result=denied",
+			te_log_info("audit: caller uid=%u pid=%u op=%s module=%s result=denied: %s",
 				    (unsigned)pc->peer.uid, (unsigned)pc->peer.pid,
-				    api_route_name(r->route.id), r->route.name);
+				    api_route_name(r->route.id), r->route.name, te_err_detail());
 			if (rc == TE_ERR_PERMISSION)
-				*mr = te_api_send_status(conn, 403,
-						      "the caller is not the module named in the request");
+				*mr = te_api_send_status(conn, 403, refusal);
 			else
 				*mr = te_api_send_status(conn, 500, "internal error");
 			return 1;
@@ -586,11 +591,18 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		if (r->answered || r->too_large)
 			return MHD_YES;
 		if (api_now_ms() - r->started_ms > a->read_timeout_ms) {
-			/* A client that trickles its body would hold a worker
-			 * and a connection slot forever otherwise. */
+			/* A client that trickles its body would hold a
+			 * connection slot for as long as it likes.  The
+			 * reference answers 408 here; libmicrohttpd (0.9.75)
+			 * cannot queue a reply while a body is arriving, so
+			 * the connection is closed instead, and said so. */
+			te_log_info("closing a connection of uid %u pid %u: request body not "
+				    "received within %u ms (limits.read_timeout_ms)",
+				    (unsigned)pc->peer.uid, (unsigned)pc->peer.pid,
+				    a->read_timeout_ms);
 			r->answered = 1;
 			te_buf_free(&r->body);
-			return te_api_send_status(conn, 408, "request body was not received in time");
+			return MHD_NO;
 		}
 		if (n > a->max_body - r->body.len) {
 			/* Keep reading (and dropping) to answer 413 at the end. */

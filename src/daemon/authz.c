@@ -448,6 +448,23 @@ te_err te_authz_caller_is(te_authz *a, const te_peer *peer, const char *module_i
 	return rc;
 }
 
+te_err te_authz_generation_is(te_authz *a, const char *module, const char *genid)
+{
+	for (size_t i = 0; i < a->cfg->n_modules; i++) {
+		const te_daemon_module *m = &a->cfg->modules[i];
+
+		if (strcmp(m->name, module) != 0)
+			continue;
+		if (m->generation_id == NULL || strcmp(m->generation_id, genid) == 0)
+			return TE_OK;
+		return te_err_set(TE_ERR_PERMISSION,
+		                  "module '%s' is configured with generation id '%s', not '%s'",
+		                  az_quotable(module), az_quotable(m->generation_id),
+		                  az_quotable(genid));
+	}
+	return TE_OK; /* a module the daemon started itself (pid table) */
+}
+
 /* --- connections per uid ------------------------------------------------ */
 
 static size_t az_bucket(uid_t uid)

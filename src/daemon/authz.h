@@ -95,6 +95,12 @@ te_err te_authz_identify_peer(te_authz *a, const te_peer *peer,
 te_err te_authz_caller_is(te_authz *a, const te_peer *peer, const char *module_in_url) TE_MUST_CHECK
     TE_NONNULL(1, 2, 3);
 
+/* TE_OK when module (already authorized as the caller) may use genid:
+ * always, unless the configuration pins its generation_id to another
+ * value (TE_ERR_PERMISSION naming both; neither is secret). */
+te_err te_authz_generation_is(te_authz *a, const char *module, const char *genid) TE_MUST_CHECK
+    TE_NONNULL(1, 2, 3);
+
 /* Counts an accepted connection of uid.  TE_ERR_BUSY, naming the limit,
  * when uid already has limits.max_connections_per_uid open (the caller
  * then closes the connection without counting it).  Thread-safe, O(1). */

@@ -99,7 +99,13 @@ int te_proc_api_main(const te_daemon_config *dc, const te_listen_set *ls, const 
 		c.dc = dc;
 		c.service = (te_daemon_socket_id)i;
 		c.max_body_bytes = dc->limits.max_body_bytes;
+		/* libmicrohttpd's idle timeout also runs for connections whose
+		 * worker is waiting on the keys process: keep it past the IPC
+		 * timeout, or a slow HSM turns queued requests into closed
+		 * connections.  Slow bodies are cut by read_timeout_ms. */
 		c.conn_timeout_s = (dc->limits.read_timeout_ms + 999) / 1000;
+		if (c.conn_timeout_s < TE_API_IPC_TIMEOUT_MS / 1000 + 5)
+			c.conn_timeout_s = TE_API_IPC_TIMEOUT_MS / 1000 + 5;
 		c.read_timeout_ms = dc->limits.read_timeout_ms;
 		rc = te_api_start(&c, &apis[n_apis]);
 		if (rc != TE_OK) {
