@@ -13,12 +13,14 @@
 #include "daemon/ipc.h"
 
 #include <errno.h>
+#include <stddef.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <sys/uio.h>
 
 #include "common/te_cursor.h"
+#include "trustedge/te_hsm.h"
 #include "trustedge/te_mem.h"
 
 /* A u16 length prefix. */
@@ -26,6 +28,18 @@
 #define TE_IPC_STR_MIN_SZ (TE_IPC_LEN_SZ + 1)
 /* u8 has_expiration, i64 expiration */
 #define TE_IPC_EXP_SZ (1 + 8)
+
+/* KEYSVC_REQ: u32 uid, u8 op, u8 alg, u32 usage, u8 param, u16
+ * length_bytes, and 8 length-prefixed fields. */
+#define TE_IPC_KEYSVC_REQ_FIXED  (4 + 1 + 1 + 4 + 1 + 2)
+#define TE_IPC_KEYSVC_REQ_FIELDS 8
+#define TE_IPC_KEYSVC_REQ_MIN    (TE_IPC_KEYSVC_REQ_FIXED + TE_IPC_KEYSVC_REQ_FIELDS * TE_IPC_LEN_SZ)
+#define TE_IPC_KEYSVC_REQ_MAX                                                                      \
+	(TE_IPC_KEYSVC_REQ_MIN + 2 * TE_IPC_KEYSVC_ID_MAX + TE_IPC_KEYSVC_HANDLE_MAX +             \
+	 TE_IPC_KEYSVC_PREFS_MAX + TE_IPC_KEYSVC_KEY_BYTES_MAX + TE_IPC_KEYSVC_CIPHERTEXT_MAX +    \
+	 TE_IPC_KEYSVC_IV_MAX + TE_IPC_KEYSVC_AAD_MAX)
+/* KEYSVC_REPLY: u16 status, u8 kind, then the payload. */
+#define TE_IPC_KEYSVC_REPLY_FIXED (2 + 1)
 
 struct te_ipc_type_info {
 	const char *name;
@@ -78,6 +92,13 @@ static const struct te_ipc_type_info te_ipc_types[] = {
     /* pem (may be empty) */
     [TE_IPC_BUNDLE_REPLY] = {"BUNDLE_REPLY", TE_IPC_LEN_SZ, TE_IPC_LEN_SZ + TE_IPC_BUNDLE_PEM_MAX,
                              0},
+    /* Carries a plaintext to encrypt or key bytes to import. */
+    [TE_IPC_KEYSVC_REQ] = {"KEYSVC_REQ", TE_IPC_KEYSVC_REQ_MIN, TE_IPC_KEYSVC_REQ_MAX, 1},
+    /* Carries a plaintext, a signature or an exported key. */
+    [TE_IPC_KEYSVC_REPLY] = {"KEYSVC_REPLY", TE_IPC_KEYSVC_REPLY_FIXED + TE_IPC_LEN_SZ,
+                             TE_IPC_KEYSVC_REPLY_FIXED + TE_IPC_LEN_SZ +
+                                 TE_IPC_KEYSVC_CIPHERTEXT_MAX,
+                             1},
 };
 
 #define TE_IPC_NTYPES (sizeof(te_ipc_types) / sizeof(te_ipc_types[0]))
@@ -92,6 +113,8 @@ _Static_assert(TE_IPC_CRYPT_DATA_MAX + TE_IPC_CRYPT_OVERHEAD_MAX <= UINT16_MAX,
 _Static_assert(2 * TE_IPC_LEN_SZ + TE_IPC_CERT_PEM_MAX + TE_IPC_KEY_PEM_MAX + 8 <= TE_IPC_BODY_MAX,
                "a CERT_REPLY fits");
 _Static_assert(TE_IPC_LEN_SZ + TE_IPC_BUNDLE_PEM_MAX <= TE_IPC_BODY_MAX, "a BUNDLE_REPLY fits");
+_Static_assert(TE_IPC_KEYSVC_REQ_MAX <= TE_IPC_BODY_MAX, "a KEYSVC_REQ fits");
+_Static_assert(TE_IPC_KEYSVC_CIPHERTEXT_MAX <= UINT16_MAX, "u16 length prefix");
 _Static_assert(TE_IPC_CERT_PEM_MAX <= UINT16_MAX && TE_IPC_KEY_PEM_MAX <= UINT16_MAX &&
                    TE_IPC_BUNDLE_PEM_MAX <= UINT16_MAX,
                "u16 length prefix");
@@ -118,11 +141,28 @@ int te_ipc_type_is_secret(uint16_t type)
 	return t != NULL && t->secret;
 }
 
+/*
+ * Invariant: body bytes at and beyond msg->len are zero.  te_ipc_recv and
+ * the encoders clear what an earlier, longer message left past the new
+ * length, so wiping body[0..len) wipes everything: a 64 KiB memset per
+ * message would cost more than the request it carries.
+ */
 void te_ipc_msg_wipe(te_ipc_msg *msg)
 {
-	/* All of body: a shorter message does not overwrite an earlier,
-	 * longer one's tail. */
-	te_memzero(msg, sizeof(*msg));
+	size_t n = msg->len < sizeof(msg->body) ? msg->len : sizeof(msg->body);
+
+	te_memzero(msg->body, n);
+	/* The header fields and the padding between them. */
+	te_memzero(msg, offsetof(te_ipc_msg, body));
+}
+
+/* Zeroes body[new_len..old_len): what a longer earlier message left. */
+static void te_ipc_clear_tail(te_ipc_msg *msg, size_t old_len, size_t new_len)
+{
+	if (old_len > sizeof(msg->body))
+		old_len = sizeof(msg->body);
+	if (old_len > new_len)
+		te_memzero(msg->body + new_len, old_len - new_len);
 }
 
 /* ---- framing ---- */
@@ -207,7 +247,8 @@ te_err te_ipc_recv(int fd, te_ipc_msg *msg)
 	uint16_t version = 0, type = 0;
 	uint32_t id = 0, len = 0;
 	size_t body_len;
-	ssize_t n;
+	size_t prev_len = msg->len;
+	ssize_t n = 0;
 
 	/* The body lands in msg->body directly: no copy of a secret elsewhere. */
 	iov[0].iov_base = hdr;
@@ -259,12 +300,17 @@ te_err te_ipc_recv(int fd, te_ipc_msg *msg)
 	          "ipc recv: %s body of %u bytes outside %u..%u", t->name, (unsigned)len,
 	          (unsigned)t->min, (unsigned)t->max);
 
+	te_ipc_clear_tail(msg, prev_len, len);
 	msg->type = type;
 	msg->id = id;
 	msg->len = len;
 out:
-	if (rc != TE_OK)
+	if (rc != TE_OK) {
+		/* The datagram landed in body whatever its length. */
+		te_ipc_clear_tail(msg, n > TE_IPC_HDR_LEN ? (size_t)n - TE_IPC_HDR_LEN : 0, 0);
 		te_ipc_msg_wipe(msg);
+		te_ipc_clear_tail(msg, prev_len, 0);
+	}
 	return rc;
 }
 
@@ -276,6 +322,7 @@ out:
 struct te_ipc_writer {
 	te_ipc_msg *msg;
 	size_t off;
+	size_t prev_len; /* msg->len before: the tail to clear */
 };
 
 static te_err te_ipc_put_bytes(struct te_ipc_writer *w, const void *p, size_t n)
@@ -372,6 +419,7 @@ static void te_ipc_writer_init(struct te_ipc_writer *w, te_ipc_msg *msg)
 {
 	w->msg = msg;
 	w->off = 0;
+	w->prev_len = msg->len;
 }
 
 /* Sets the header fields once the body is complete; after a failure
@@ -380,8 +428,11 @@ static te_err te_ipc_writer_end(struct te_ipc_writer *w, uint16_t type, te_err r
 {
 	if (rc != TE_OK) {
 		te_memzero(w->msg->body, w->off);
+		te_ipc_clear_tail(w->msg, w->prev_len, 0);
+		w->msg->len = 0;
 		return rc;
 	}
+	te_ipc_clear_tail(w->msg, w->prev_len, w->off);
 	w->msg->type = type;
 	w->msg->len = (uint32_t)w->off;
 	return TE_OK;
@@ -852,4 +903,366 @@ te_err te_ipc_bundle_reply_decode(const te_ipc_msg *msg, te_ipc_bundle_reply *ou
 	*out = r;
 out:
 	return te_ipc_decode_fail(rc, TE_IPC_BUNDLE_REPLY);
+}
+
+/* ---- KEYSVC_REQ ---- */
+
+/* The fields of a KEYSVC_REQ, as bits: which an op needs and may have. */
+#define KS_F_KEY_ID    0x001u
+#define KS_F_FROM      0x002u
+#define KS_F_HANDLE    0x004u
+#define KS_F_ALG       0x008u
+#define KS_F_USAGE     0x010u
+#define KS_F_PREFS     0x020u
+#define KS_F_PARAM     0x040u
+#define KS_F_LENGTH    0x080u
+#define KS_F_KEY_BYTES 0x100u
+#define KS_F_DATA      0x200u
+#define KS_F_IV        0x400u
+#define KS_F_AAD       0x800u
+
+#define KS_USAGE_ALL                                                                               \
+	(TE_IPC_KEYSVC_USAGE_SIGN | TE_IPC_KEYSVC_USAGE_ENCRYPT | TE_IPC_KEYSVC_USAGE_DERIVE)
+
+struct ks_rule {
+	const char *name;
+	unsigned need; /* non-empty (non-zero) */
+	unsigned may;  /* may be non-empty; all others must be empty */
+	size_t data_min, data_max;
+};
+
+static const struct ks_rule ks_rules[] = {
+    [TE_IPC_KEYSVC_KEY_CREATE] = {"KEY_CREATE", KS_F_KEY_ID | KS_F_USAGE,
+                                  KS_F_LENGTH | KS_F_KEY_BYTES, 0, 0},
+    [TE_IPC_KEYSVC_KEY_LOAD] = {"KEY_LOAD", KS_F_KEY_ID, 0, 0, 0},
+    [TE_IPC_KEYSVC_KEY_DELETE] = {"KEY_DELETE", KS_F_HANDLE, 0, 0, 0},
+    [TE_IPC_KEYSVC_KEYPAIR_CREATE] = {"KEYPAIR_CREATE", KS_F_KEY_ID | KS_F_PREFS, 0, 0, 0},
+    [TE_IPC_KEYSVC_KEYPAIR_LOAD] = {"KEYPAIR_LOAD", KS_F_KEY_ID, 0, 0, 0},
+    [TE_IPC_KEYSVC_KEYPAIR_MOVE] = {"KEYPAIR_MOVE", KS_F_KEY_ID | KS_F_FROM, 0, 0, 0},
+    [TE_IPC_KEYSVC_KEYPAIR_DELETE] = {"KEYPAIR_DELETE", KS_F_HANDLE, 0, 0, 0},
+    [TE_IPC_KEYSVC_PARAMETER] = {"PARAMETER", KS_F_HANDLE | KS_F_PARAM, 0, 0, 0},
+    [TE_IPC_KEYSVC_SIGN] = {"SIGN", KS_F_HANDLE | KS_F_ALG, KS_F_DATA, 0,
+                            TE_IPC_KEYSVC_MESSAGE_MAX},
+    [TE_IPC_KEYSVC_ENCRYPT] = {"ENCRYPT", KS_F_HANDLE | KS_F_ALG, KS_F_DATA | KS_F_IV | KS_F_AAD, 0,
+                               TE_IPC_KEYSVC_PLAINTEXT_MAX},
+    [TE_IPC_KEYSVC_DECRYPT] = {"DECRYPT", KS_F_HANDLE | KS_F_ALG | KS_F_DATA | KS_F_IV, KS_F_AAD, 1,
+                               TE_IPC_KEYSVC_CIPHERTEXT_MAX},
+    [TE_IPC_KEYSVC_DERIVE] = {"DERIVE", KS_F_HANDLE, KS_F_DATA, 0, TE_IPC_KEYSVC_DERIVATION_MAX},
+    [TE_IPC_KEYSVC_DERIVED_EXPORT] = {"DERIVED_EXPORT", KS_F_HANDLE, 0, 0, 0},
+};
+
+#define KS_NOPS (sizeof(ks_rules) / sizeof(ks_rules[0]))
+
+static const char *const ks_field_names[] = {
+    "key_id", "from_key_id",  "handle",    "alg",  "usage", "prefs",
+    "param",  "length_bytes", "key_bytes", "data", "iv",    "aad",
+};
+
+static const char *ks_field_name(unsigned bit)
+{
+	for (size_t i = 0; i < sizeof(ks_field_names) / sizeof(ks_field_names[0]); i++) {
+		if (bit == (1u << i))
+			return ks_field_names[i];
+	}
+	return "?";
+}
+
+static unsigned ks_present(const te_ipc_keysvc_req *r)
+{
+	unsigned f = 0;
+
+	f |= r->key_id[0] != '\0' ? KS_F_KEY_ID : 0;
+	f |= r->from_key_id[0] != '\0' ? KS_F_FROM : 0;
+	f |= r->handle[0] != '\0' ? KS_F_HANDLE : 0;
+	f |= r->alg != 0 ? KS_F_ALG : 0;
+	f |= r->usage != 0 ? KS_F_USAGE : 0;
+	f |= r->n_prefs != 0 ? KS_F_PREFS : 0;
+	f |= r->param != 0 ? KS_F_PARAM : 0;
+	f |= r->length_bytes != 0 ? KS_F_LENGTH : 0;
+	f |= r->key_bytes_len != 0 ? KS_F_KEY_BYTES : 0;
+	f |= r->data_len != 0 ? KS_F_DATA : 0;
+	f |= r->iv_len != 0 ? KS_F_IV : 0;
+	f |= r->aad_len != 0 ? KS_F_AAD : 0;
+	return f;
+}
+
+static int ks_b64url(const char *s)
+{
+	for (; *s != '\0'; s++) {
+		char c = *s;
+		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
+		      c == '-' || c == '_'))
+			return 0;
+	}
+	return 1;
+}
+
+/* The per-op rules (ipc.h) beyond the fields' wire bounds, which the
+ * caller has checked.  Fails with code: TE_ERR_INVALID_ARG for the
+ * encoder, TE_ERR_MALFORMED for the decoder. */
+static te_err ks_req_check(const te_ipc_keysvc_req *r, te_err code)
+{
+	te_err rc = TE_OK;
+	const struct ks_rule *rule;
+	unsigned have, bad;
+
+	TE_ENSURE(r->op >= 1 && r->op < KS_NOPS, code, "keysvc op %u is unknown", (unsigned)r->op);
+	rule = &ks_rules[r->op];
+	have = ks_present(r);
+	bad = rule->need & ~have;
+	TE_ENSURE(bad == 0, code, "keysvc %s needs field %s", rule->name,
+	          ks_field_name(bad & -bad));
+	bad = have & ~(rule->need | rule->may);
+	TE_ENSURE(bad == 0, code, "keysvc %s does not take field %s", rule->name,
+	          ks_field_name(bad & -bad));
+	TE_ENSURE(r->key_id[0] == '\0' || te_hsm_name_check(r->key_id) == TE_OK, code,
+	          "keysvc %s: key_id breaks the key-name rules", rule->name);
+	TE_ENSURE(r->from_key_id[0] == '\0' || te_hsm_name_check(r->from_key_id) == TE_OK, code,
+	          "keysvc %s: from_key_id breaks the key-name rules", rule->name);
+	TE_ENSURE(ks_b64url(r->handle), code, "keysvc %s: handle is not base64url", rule->name);
+	TE_ENSURE((r->usage & ~KS_USAGE_ALL) == 0, code, "keysvc %s: unknown usage bits 0x%x",
+	          rule->name, (unsigned)r->usage);
+	TE_ENSURE(r->length_bytes <= TE_IPC_KEYSVC_KEY_BYTES_MAX, code,
+	          "keysvc %s: length_bytes %u is more than %d", rule->name,
+	          (unsigned)r->length_bytes, TE_IPC_KEYSVC_KEY_BYTES_MAX);
+	TE_ENSURE(!(have & KS_F_LENGTH) || !(have & KS_F_KEY_BYTES), code,
+	          "keysvc %s: length_bytes and key_bytes exclude each other", rule->name);
+	for (size_t i = 0; i < r->n_prefs; i++)
+		TE_ENSURE(r->prefs[i] >= TE_IPC_KEYSVC_PREF_EC_P256 &&
+		              r->prefs[i] <= TE_IPC_KEYSVC_PREF_ANY,
+		          code, "keysvc %s: unknown algorithm preference %u", rule->name,
+		          (unsigned)r->prefs[i]);
+	TE_ENSURE(r->param <= TE_IPC_KEYSVC_PARAM_RSA_EXPONENT, code,
+	          "keysvc %s: unknown parameter %u", rule->name, (unsigned)r->param);
+	TE_ENSURE(r->data_len >= rule->data_min && r->data_len <= rule->data_max, code,
+	          "keysvc %s: data of %zu bytes outside %zu..%zu", rule->name, r->data_len,
+	          rule->data_min, rule->data_max);
+	TE_ENSURE(r->op != TE_IPC_KEYSVC_KEYPAIR_MOVE || strcmp(r->key_id, r->from_key_id) != 0,
+	          code, "keysvc %s: from_key_id is key_id", rule->name);
+	switch (r->op) {
+	case TE_IPC_KEYSVC_SIGN:
+		TE_ENSURE(r->alg == TE_IPC_KEYSVC_ALG_ECDSA ||
+		              r->alg == TE_IPC_KEYSVC_ALG_HMAC_SHA256,
+		          code, "keysvc SIGN: algorithm %u", (unsigned)r->alg);
+		TE_ENSURE(r->alg != TE_IPC_KEYSVC_ALG_ECDSA ||
+		              (r->data_len >= 1 && r->data_len <= TE_IPC_KEYSVC_DIGEST_MAX),
+		          code, "keysvc SIGN: ECDSA digest of %zu bytes outside 1..%d", r->data_len,
+		          TE_IPC_KEYSVC_DIGEST_MAX);
+		break;
+	case TE_IPC_KEYSVC_ENCRYPT:
+		TE_ENSURE(r->alg >= TE_IPC_KEYSVC_ALG_AEAD &&
+		              r->alg <= TE_IPC_KEYSVC_ALG_RSA_NO_PADDING,
+		          code, "keysvc ENCRYPT: algorithm %u", (unsigned)r->alg);
+		TE_ENSURE(r->alg != TE_IPC_KEYSVC_ALG_AEAD || r->iv_len > 0, code,
+		          "keysvc ENCRYPT: AEAD needs field iv");
+		TE_ENSURE(r->alg == TE_IPC_KEYSVC_ALG_AEAD || (r->iv_len == 0 && r->aad_len == 0),
+		          code, "keysvc ENCRYPT: RSA takes no iv or aad");
+		break;
+	case TE_IPC_KEYSVC_DECRYPT:
+		TE_ENSURE(r->alg == TE_IPC_KEYSVC_ALG_AEAD, code, "keysvc DECRYPT: algorithm %u",
+		          (unsigned)r->alg);
+		break;
+	default:
+		break;
+	}
+out:
+	return rc;
+}
+
+te_err te_ipc_keysvc_req_encode(const te_ipc_keysvc_req *req, te_ipc_msg *msg)
+{
+	te_err rc = TE_OK;
+	struct te_ipc_writer w;
+	uint8_t fixed[4];
+
+	te_ipc_writer_init(&w, msg);
+	TE_ENSURE(req->n_prefs <= TE_IPC_KEYSVC_PREFS_MAX, TE_ERR_INVALID_ARG,
+	          "ipc encode: %zu algorithm preferences", req->n_prefs);
+	te_ipc_put_u32(fixed, req->uid);
+	TE_GUARD(te_ipc_put_bytes(&w, fixed, 4));
+	TE_GUARD(te_ipc_put_bytes(&w, &req->op, 1));
+	TE_GUARD(te_ipc_put_str(&w, "key_id", req->key_id, 0, TE_IPC_KEYSVC_ID_MAX));
+	TE_GUARD(te_ipc_put_str(&w, "from_key_id", req->from_key_id, 0, TE_IPC_KEYSVC_ID_MAX));
+	TE_GUARD(te_ipc_put_str(&w, "handle", req->handle, 0, TE_IPC_KEYSVC_HANDLE_MAX));
+	TE_GUARD(ks_req_check(req, TE_ERR_INVALID_ARG));
+	TE_GUARD(te_ipc_put_bytes(&w, &req->alg, 1));
+	te_ipc_put_u32(fixed, req->usage);
+	TE_GUARD(te_ipc_put_bytes(&w, fixed, 4));
+	TE_GUARD(
+	    te_ipc_put_data(&w, "prefs", req->prefs, req->n_prefs, 0, TE_IPC_KEYSVC_PREFS_MAX));
+	TE_GUARD(te_ipc_put_bytes(&w, &req->param, 1));
+	te_ipc_put_u16(fixed, req->length_bytes);
+	TE_GUARD(te_ipc_put_bytes(&w, fixed, 2));
+	TE_GUARD(te_ipc_put_data(&w, "key_bytes", req->key_bytes, req->key_bytes_len, 0,
+	                         TE_IPC_KEYSVC_KEY_BYTES_MAX));
+	TE_GUARD(
+	    te_ipc_put_data(&w, "data", req->data, req->data_len, 0, TE_IPC_KEYSVC_CIPHERTEXT_MAX));
+	TE_GUARD(te_ipc_put_data(&w, "iv", req->iv, req->iv_len, 0, TE_IPC_KEYSVC_IV_MAX));
+	TE_GUARD(te_ipc_put_data(&w, "aad", req->aad, req->aad_len, 0, TE_IPC_KEYSVC_AAD_MAX));
+out:
+	/* On failure the writer wipes what it wrote: key bytes or plaintext. */
+	return te_ipc_writer_end(&w, TE_IPC_KEYSVC_REQ, rc);
+}
+
+te_err te_ipc_keysvc_req_decode(const te_ipc_msg *msg, te_ipc_keysvc_req *out)
+{
+	te_err rc = TE_OK;
+	te_ipc_keysvc_req r;
+	const uint8_t *prefs = NULL;
+	te_cursor c;
+
+	memset(&r, 0, sizeof(r));
+	TE_GUARD(te_ipc_body_open(msg, TE_IPC_KEYSVC_REQ, &c));
+	TE_GUARD(te_cursor_u32be(&c, &r.uid));
+	TE_GUARD(te_cursor_u8(&c, &r.op));
+	TE_GUARD(te_ipc_get_str(&c, "key_id", r.key_id, 0, TE_IPC_KEYSVC_ID_MAX));
+	TE_GUARD(te_ipc_get_str(&c, "from_key_id", r.from_key_id, 0, TE_IPC_KEYSVC_ID_MAX));
+	TE_GUARD(te_ipc_get_str(&c, "handle", r.handle, 0, TE_IPC_KEYSVC_HANDLE_MAX));
+	TE_GUARD(te_cursor_u8(&c, &r.alg));
+	TE_GUARD(te_cursor_u32be(&c, &r.usage));
+	TE_GUARD(te_ipc_get_data(&c, "prefs", &prefs, &r.n_prefs, 0, TE_IPC_KEYSVC_PREFS_MAX));
+	if (r.n_prefs > 0)
+		memcpy(r.prefs, prefs, r.n_prefs);
+	TE_GUARD(te_cursor_u8(&c, &r.param));
+	TE_GUARD(te_cursor_u16be(&c, &r.length_bytes));
+	TE_GUARD(te_ipc_get_data(&c, "key_bytes", &r.key_bytes, &r.key_bytes_len, 0,
+	                         TE_IPC_KEYSVC_KEY_BYTES_MAX));
+	TE_GUARD(
+	    te_ipc_get_data(&c, "data", &r.data, &r.data_len, 0, TE_IPC_KEYSVC_CIPHERTEXT_MAX));
+	TE_GUARD(te_ipc_get_data(&c, "iv", &r.iv, &r.iv_len, 0, TE_IPC_KEYSVC_IV_MAX));
+	TE_GUARD(te_ipc_get_data(&c, "aad", &r.aad, &r.aad_len, 0, TE_IPC_KEYSVC_AAD_MAX));
+	TE_GUARD(te_cursor_expect_end(&c));
+	TE_GUARD(ks_req_check(&r, TE_ERR_MALFORMED));
+	*out = r;
+out:
+	/* r holds no secret itself: its byte fields point into msg. */
+	return te_ipc_decode_fail(rc, TE_IPC_KEYSVC_REQ);
+}
+
+/* ---- KEYSVC_REPLY ---- */
+
+static int ks_printable(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if (p[i] < 0x20 || p[i] >= 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static int ks_error_status(unsigned status)
+{
+	return status == 400 || status == 403 || status == 404 || status == 409 || status == 500 ||
+	       status == 501;
+}
+
+/* The reply rules of ipc.h: status, kind and payload go together. */
+static te_err ks_reply_check(const te_ipc_keysvc_reply *r, te_err code)
+{
+	te_err rc = TE_OK;
+	size_t min = 1, max = 0;
+	unsigned want = 200;
+	const char *what = "";
+
+	switch (r->kind) {
+	case TE_IPC_KEYSVC_REPLY_NONE:
+		what = "none";
+		min = 0;
+		want = 204;
+		break;
+	case TE_IPC_KEYSVC_REPLY_HANDLE:
+		what = "handle";
+		max = TE_IPC_KEYSVC_HANDLE_MAX;
+		break;
+	case TE_IPC_KEYSVC_REPLY_SIGNATURE:
+		what = "signature";
+		max = TE_IPC_KEYSVC_SIGNATURE_MAX;
+		break;
+	case TE_IPC_KEYSVC_REPLY_CIPHERTEXT:
+		what = "ciphertext";
+		max = TE_IPC_KEYSVC_CIPHERTEXT_MAX;
+		break;
+	case TE_IPC_KEYSVC_REPLY_PLAINTEXT:
+		what = "plaintext";
+		min = 0;
+		max = TE_IPC_KEYSVC_PLAINTEXT_MAX;
+		break;
+	case TE_IPC_KEYSVC_REPLY_KEY:
+		what = "key";
+		max = TE_IPC_KEYSVC_EXPORT_MAX;
+		break;
+	case TE_IPC_KEYSVC_REPLY_VALUE:
+		what = "value";
+		max = TE_IPC_KEYSVC_VALUE_MAX;
+		break;
+	case TE_IPC_KEYSVC_REPLY_VALUE_TEXT:
+		what = "value text";
+		max = TE_IPC_KEYSVC_VALUE_TEXT_MAX;
+		break;
+	case TE_IPC_KEYSVC_REPLY_MESSAGE:
+		what = "message";
+		max = TE_IPC_KEYSVC_MSG_MAX;
+		want = 0;
+		break;
+	default:
+		TE_ENSURE(0, code, "keysvc reply kind %u is unknown", (unsigned)r->kind);
+	}
+	if (want != 0)
+		TE_ENSURE(r->status == want, code, "keysvc %s reply with status %u, not %u", what,
+		          (unsigned)r->status, want);
+	else
+		TE_ENSURE(ks_error_status(r->status), code,
+		          "keysvc message reply with status %u, not an error status",
+		          (unsigned)r->status);
+	TE_ENSURE(r->payload != NULL || r->payload_len == 0, code, "keysvc %s reply: no payload",
+	          what);
+	TE_ENSURE(r->payload_len >= min && r->payload_len <= max, code,
+	          "keysvc %s reply of %zu bytes outside %zu..%zu", what, r->payload_len, min, max);
+	if (r->kind == TE_IPC_KEYSVC_REPLY_HANDLE) {
+		for (size_t i = 0; i < r->payload_len; i++) {
+			char ch = (char)r->payload[i];
+			TE_ENSURE((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+			              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_',
+			          code, "keysvc handle reply is not base64url");
+		}
+	}
+	if (r->kind == TE_IPC_KEYSVC_REPLY_VALUE_TEXT || r->kind == TE_IPC_KEYSVC_REPLY_MESSAGE)
+		TE_ENSURE(ks_printable(r->payload, r->payload_len), code,
+		          "keysvc %s reply is not printable ASCII", what);
+out:
+	return rc;
+}
+
+te_err te_ipc_keysvc_reply_encode(const te_ipc_keysvc_reply *rep, te_ipc_msg *msg)
+{
+	te_err rc = TE_OK;
+	struct te_ipc_writer w;
+	uint8_t status[2];
+
+	te_ipc_writer_init(&w, msg);
+	TE_GUARD(ks_reply_check(rep, TE_ERR_INVALID_ARG));
+	te_ipc_put_u16(status, rep->status);
+	TE_GUARD(te_ipc_put_bytes(&w, status, 2));
+	TE_GUARD(te_ipc_put_bytes(&w, &rep->kind, 1));
+	TE_GUARD(te_ipc_put_field(&w, rep->payload, rep->payload_len));
+out:
+	return te_ipc_writer_end(&w, TE_IPC_KEYSVC_REPLY, rc);
+}
+
+te_err te_ipc_keysvc_reply_decode(const te_ipc_msg *msg, te_ipc_keysvc_reply *out)
+{
+	te_err rc = TE_OK;
+	te_ipc_keysvc_reply r = {0, 0, NULL, 0};
+	te_cursor c;
+
+	TE_GUARD(te_ipc_body_open(msg, TE_IPC_KEYSVC_REPLY, &c));
+	TE_GUARD(te_cursor_u16be(&c, &r.status));
+	TE_GUARD(te_cursor_u8(&c, &r.kind));
+	TE_GUARD(te_ipc_get_data(&c, "payload", &r.payload, &r.payload_len, 0,
+	                         TE_IPC_KEYSVC_CIPHERTEXT_MAX));
+	TE_GUARD(te_cursor_expect_end(&c));
+	TE_GUARD(ks_reply_check(&r, TE_ERR_MALFORMED));
+	*out = r;
+out:
+	return te_ipc_decode_fail(rc, TE_IPC_KEYSVC_REPLY);
 }

@@ -15,8 +15,10 @@
  * it is consumed exactly.
  *
  * Secrets: ENCRYPT_REQ (plaintext), CRYPT_REPLY (plaintext of a decrypt),
- * SIGN_REPLY (the digest is a bearer SAS signature) and CERT_REPLY (a
- * module's new private key) carry secrets.
+ * SIGN_REPLY (the digest is a bearer SAS signature), CERT_REPLY (a
+ * module's new private key), KEYSVC_REQ (a plaintext to encrypt, key bytes
+ * to import) and KEYSVC_REPLY (a plaintext, a signature, an exported
+ * derived key) carry secrets.
  * Whoever holds a te_ipc_msg of such a type must call te_ipc_msg_wipe()
  * once done with it (te_ipc_type_is_secret() says which), and should keep
  * the struct in te_secure_alloc memory when it lives long.
@@ -72,6 +74,8 @@ typedef enum te_ipc_type {
 	TE_IPC_TRUST_BUNDLE_REQ = 13,
 	TE_IPC_MANIFEST_TRUST_BUNDLE_REQ = 14,
 	TE_IPC_BUNDLE_REPLY = 15,
+	TE_IPC_KEYSVC_REQ = 16,
+	TE_IPC_KEYSVC_REPLY = 17,
 } te_ipc_type;
 
 /*
@@ -168,6 +172,158 @@ typedef struct te_ipc_bundle_reply {
 	size_t pem_len;
 } te_ipc_bundle_reply;
 
+/*
+ * The keys service (KEYSVC_REQ -> KEYSVC_REPLY): one request type for
+ * every operation of the keys service API (svc_keys.h), carrying the
+ * caller's uid (SO_PEERCRED, read by the API process) and the fields of
+ * the operation, and one reply type carrying the HTTP status the keys
+ * process chose and what goes in the JSON body.
+ *
+ * KEYSVC_REQ wire: u32 uid | u8 op | key_id | from_key_id | handle |
+ * u8 alg | u32 usage | prefs | u8 param | u16 length_bytes | key_bytes |
+ * data | iv | aad, where the named fields are u16-length-prefixed (a field
+ * may be empty).  Each op says which fields it needs (non-empty or
+ * non-zero) and which it may have; every other field must be empty or
+ * zero, so one request has one encoding:
+ *
+ *   op               needs                   may have
+ *   KEY_CREATE       key_id, usage           length_bytes | key_bytes
+ *   KEY_LOAD         key_id
+ *   KEY_DELETE       handle
+ *   KEYPAIR_CREATE   key_id, prefs
+ *   KEYPAIR_LOAD     key_id
+ *   KEYPAIR_MOVE     key_id (to), from_key_id (differs from key_id)
+ *   KEYPAIR_DELETE   handle
+ *   PARAMETER        handle, param
+ *   SIGN             handle, alg (ECDSA: data = digest 1..64;
+ *                    HMAC_SHA256: data = message 0..8 KiB)
+ *   ENCRYPT          handle, alg, and for    data = plaintext 0..16 KiB;
+ *                    AEAD iv (1..64)         AEAD: aad (0..1 KiB)
+ *   DECRYPT          handle, alg = AEAD,     aad
+ *                    iv, data = ciphertext
+ *                    1..16 KiB + 64
+ *   DERIVE           handle                  data = derivation data 0..256
+ *   DERIVED_EXPORT   handle
+ *
+ * Key ids follow the HSM key-name rules, handles are base64url text (the
+ * keys process authenticates them), prefs are 1..8 TE_IPC_KEYSVC_PREF_*
+ * bytes, usage is TE_IPC_KEYSVC_USAGE_* bits, length_bytes and key_bytes
+ * exclude each other.
+ *
+ * KEYSVC_REPLY wire: u16 status | u8 kind | payload (u16-prefixed).  Kind
+ * NONE goes with status 204 and no payload; MESSAGE with 400, 403, 404,
+ * 409, 500 or 501 and 1..TE_IPC_KEYSVC_MSG_MAX printable ASCII characters
+ * (the {"message"} of the reply); every other kind with 200 and a payload
+ * within the bounds of its JSON field (svc_keys.h).
+ */
+#define TE_IPC_KEYSVC_ID_MAX         128 /* TE_KEYHANDLE_ID_MAX */
+#define TE_IPC_KEYSVC_HANDLE_MAX     584 /* TE_KEYHANDLE_TEXT_MAX */
+#define TE_IPC_KEYSVC_PREFS_MAX      8
+#define TE_IPC_KEYSVC_KEY_BYTES_MAX  64
+#define TE_IPC_KEYSVC_DIGEST_MAX     64
+#define TE_IPC_KEYSVC_MESSAGE_MAX    (8 * 1024)
+#define TE_IPC_KEYSVC_PLAINTEXT_MAX  (16 * 1024)
+#define TE_IPC_KEYSVC_CIPHERTEXT_MAX (TE_IPC_KEYSVC_PLAINTEXT_MAX + 64)
+#define TE_IPC_KEYSVC_IV_MAX         64
+#define TE_IPC_KEYSVC_AAD_MAX        1024
+#define TE_IPC_KEYSVC_DERIVATION_MAX 256
+#define TE_IPC_KEYSVC_SIGNATURE_MAX  512
+#define TE_IPC_KEYSVC_EXPORT_MAX     64
+#define TE_IPC_KEYSVC_VALUE_MAX      1024
+#define TE_IPC_KEYSVC_VALUE_TEXT_MAX 64
+#define TE_IPC_KEYSVC_MSG_MAX        255
+
+typedef enum te_ipc_keysvc_op {
+	TE_IPC_KEYSVC_KEY_CREATE = 1,
+	TE_IPC_KEYSVC_KEY_LOAD = 2,
+	TE_IPC_KEYSVC_KEY_DELETE = 3,
+	TE_IPC_KEYSVC_KEYPAIR_CREATE = 4,
+	TE_IPC_KEYSVC_KEYPAIR_LOAD = 5,
+	TE_IPC_KEYSVC_KEYPAIR_MOVE = 6,
+	TE_IPC_KEYSVC_KEYPAIR_DELETE = 7,
+	TE_IPC_KEYSVC_PARAMETER = 8,
+	TE_IPC_KEYSVC_SIGN = 9,
+	TE_IPC_KEYSVC_ENCRYPT = 10,
+	TE_IPC_KEYSVC_DECRYPT = 11,
+	TE_IPC_KEYSVC_DERIVE = 12,
+	TE_IPC_KEYSVC_DERIVED_EXPORT = 13,
+} te_ipc_keysvc_op;
+
+typedef enum te_ipc_keysvc_alg {
+	TE_IPC_KEYSVC_ALG_NONE = 0,
+	TE_IPC_KEYSVC_ALG_ECDSA = 1,          /* sign */
+	TE_IPC_KEYSVC_ALG_HMAC_SHA256 = 2,    /* sign */
+	TE_IPC_KEYSVC_ALG_AEAD = 3,           /* encrypt, decrypt */
+	TE_IPC_KEYSVC_ALG_RSA_PKCS1 = 4,      /* encrypt */
+	TE_IPC_KEYSVC_ALG_RSA_NO_PADDING = 5, /* encrypt */
+} te_ipc_keysvc_alg;
+
+typedef enum te_ipc_keysvc_param {
+	TE_IPC_KEYSVC_PARAM_NONE = 0,
+	TE_IPC_KEYSVC_PARAM_ALGORITHM = 1,
+	TE_IPC_KEYSVC_PARAM_EC_CURVE_OID = 2,
+	TE_IPC_KEYSVC_PARAM_EC_POINT = 3,
+	TE_IPC_KEYSVC_PARAM_RSA_MODULUS = 4,
+	TE_IPC_KEYSVC_PARAM_RSA_EXPONENT = 5,
+} te_ipc_keysvc_param;
+
+typedef enum te_ipc_keysvc_pref {
+	TE_IPC_KEYSVC_PREF_EC_P256 = 1,
+	TE_IPC_KEYSVC_PREF_RSA_2048 = 2,
+	TE_IPC_KEYSVC_PREF_RSA_4096 = 3,
+	TE_IPC_KEYSVC_PREF_ANY = 4,
+} te_ipc_keysvc_pref;
+
+/* Usage bits of KEY_CREATE (the values of TE_HSM_USAGE_*). */
+#define TE_IPC_KEYSVC_USAGE_SIGN    0x1u
+#define TE_IPC_KEYSVC_USAGE_ENCRYPT 0x2u
+#define TE_IPC_KEYSVC_USAGE_DERIVE  0x4u
+
+typedef enum te_ipc_keysvc_kind {
+	TE_IPC_KEYSVC_REPLY_NONE = 0,       /* 204, no body */
+	TE_IPC_KEYSVC_REPLY_HANDLE = 1,     /* {"keyHandle": text} */
+	TE_IPC_KEYSVC_REPLY_SIGNATURE = 2,  /* {"signature": b64}, 1..512 */
+	TE_IPC_KEYSVC_REPLY_CIPHERTEXT = 3, /* {"ciphertext": b64}, 1..CIPHERTEXT_MAX */
+	TE_IPC_KEYSVC_REPLY_PLAINTEXT = 4,  /* {"plaintext": b64}, 0..PLAINTEXT_MAX */
+	TE_IPC_KEYSVC_REPLY_KEY = 5,        /* {"key": b64}, 1..64 */
+	TE_IPC_KEYSVC_REPLY_VALUE = 6,      /* {"value": b64}, 1..VALUE_MAX */
+	TE_IPC_KEYSVC_REPLY_VALUE_TEXT = 7, /* {"value": text}, 1..64 printable */
+	TE_IPC_KEYSVC_REPLY_MESSAGE = 8,    /* {"message": text}: a refusal */
+} te_ipc_keysvc_kind;
+
+/* KEYSVC_REQ.  Strings are NUL-terminated ("" when absent); byte fields
+ * point into the message (NULL or anything when their length is 0). */
+typedef struct te_ipc_keysvc_req {
+	uint32_t uid; /* the caller, from SO_PEERCRED */
+	uint8_t op;   /* te_ipc_keysvc_op */
+	char key_id[TE_IPC_KEYSVC_ID_MAX + 1];
+	char from_key_id[TE_IPC_KEYSVC_ID_MAX + 1];
+	char handle[TE_IPC_KEYSVC_HANDLE_MAX + 1];
+	uint8_t alg; /* te_ipc_keysvc_alg */
+	uint32_t usage;
+	uint8_t prefs[TE_IPC_KEYSVC_PREFS_MAX]; /* te_ipc_keysvc_pref */
+	size_t n_prefs;
+	uint8_t param; /* te_ipc_keysvc_param */
+	uint16_t length_bytes;
+	const uint8_t *key_bytes; /* secret */
+	size_t key_bytes_len;
+	const uint8_t *data; /* digest, message, plaintext (secret), ciphertext, derivation data */
+	size_t data_len;
+	const uint8_t *iv;
+	size_t iv_len;
+	const uint8_t *aad;
+	size_t aad_len;
+} te_ipc_keysvc_req;
+
+/* KEYSVC_REPLY.  payload points into the message and is not
+ * NUL-terminated; it may be a secret (plaintext, signature, key). */
+typedef struct te_ipc_keysvc_reply {
+	uint16_t status; /* HTTP status */
+	uint8_t kind;    /* te_ipc_keysvc_kind */
+	const uint8_t *payload;
+	size_t payload_len;
+} te_ipc_keysvc_reply;
+
 /* Name of a message type ("SIGN_DERIVED_REQ"), "unknown" otherwise. */
 const char *te_ipc_type_name(uint16_t type);
 /* 1 when messages of this type carry secrets and must be wiped. */
@@ -255,6 +411,15 @@ te_err te_ipc_manifest_trust_bundle_req_decode(const te_ipc_msg *msg) TE_MUST_CH
 te_err te_ipc_bundle_reply_encode(const te_ipc_bundle_reply *rep, te_ipc_msg *msg) TE_MUST_CHECK
     TE_NONNULL(1, 2);
 te_err te_ipc_bundle_reply_decode(const te_ipc_msg *msg, te_ipc_bundle_reply *out) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+
+te_err te_ipc_keysvc_req_encode(const te_ipc_keysvc_req *req, te_ipc_msg *msg) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_keysvc_req_decode(const te_ipc_msg *msg, te_ipc_keysvc_req *out) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_keysvc_reply_encode(const te_ipc_keysvc_reply *rep, te_ipc_msg *msg) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_keysvc_reply_decode(const te_ipc_msg *msg, te_ipc_keysvc_reply *out) TE_MUST_CHECK
     TE_NONNULL(1, 2);
 
 #endif

@@ -104,6 +104,7 @@
 
 #include "common/te_file.h"
 #include "common/te_log.h"
+#include "daemon/keys_svc.h"
 #include "trustedge/te_cert.h"
 #include "trustedge/te_mem.h"
 
@@ -179,6 +180,11 @@ struct te_keys {
 	int64_t identity_max;
 	char *manifest; /* normalised PEM of the manifest trust bundle; NULL: empty */
 	size_t manifest_len;
+	te_keys_svc *svc; /* the keys service; NULL when not configured */
+	/* Fetched once: an implicit fetch per request costs more than the
+	 * HMAC it names the key for. */
+	EVP_MD *sha256;
+	EVP_MD_CTX *md;
 };
 
 static int64_t keys_now(const te_keys *k)
@@ -241,17 +247,16 @@ static te_err keys_aad(const te_ipc_crypt_req *r, uint8_t *buf, size_t room, siz
 }
 
 /* "mod-" + 32 hex digits of SHA-256(device key name 0x00 derivation data). */
-static te_err keys_module_key_name(const te_keys *k, const uint8_t *dd, size_t dd_len,
+static te_err keys_module_key_name(te_keys *k, const uint8_t *dd, size_t dd_len,
                                    char name[KEYS_NAME_LEN + 1])
 {
 	static const char hex[] = "0123456789abcdef";
 	te_err rc = TE_OK;
-	EVP_MD_CTX *md = EVP_MD_CTX_new();
+	EVP_MD_CTX *md = k->md;
 	uint8_t h[32];
 	size_t at = sizeof(KEYS_NAME_PREFIX) - 1;
 
-	TE_GUARD_PTR(md, TE_ERR_NO_MEMORY, "out of memory");
-	TE_GUARD_OSSL(EVP_DigestInit_ex(md, EVP_sha256(), NULL), "sha256 init");
+	TE_GUARD_OSSL(EVP_DigestInit_ex(md, k->sha256, NULL), "sha256 init");
 	TE_GUARD_OSSL(EVP_DigestUpdate(md, k->device_key, strlen(k->device_key) + 1),
 	              "sha256 update");
 	TE_GUARD_OSSL(EVP_DigestUpdate(md, dd, dd_len), "sha256 update");
@@ -263,7 +268,6 @@ static te_err keys_module_key_name(const te_keys *k, const uint8_t *dd, size_t d
 	}
 	name[at] = '\0';
 out:
-	EVP_MD_CTX_free(md);
 	return rc;
 }
 
@@ -651,6 +655,18 @@ static te_err keys_manifest_bundle(te_keys *k, te_ipc_msg *reply, const char **w
 	return te_ipc_bundle_reply_encode(&rep, reply);
 }
 
+/* The keys service answers with its own reply type, refusals included;
+ * an ERROR_REPLY means it is not there, or could not answer at all. */
+static te_err keys_service(te_keys *k, const te_ipc_keysvc_req *r, te_ipc_msg *reply,
+                           const char **why)
+{
+	*why = "the keys service is not configured";
+	if (k->svc == NULL)
+		return te_err_set(TE_ERR_UNSUPPORTED, "keys: the keys service is not configured");
+	*why = "cannot answer the keys service request";
+	return te_keys_svc_handle(k->svc, r, reply);
+}
+
 /* Failures that are the requesting module's doing: not worth an error
  * line in the daemon's log. */
 static int keys_refusal(te_err code)
@@ -691,6 +707,7 @@ te_err te_keys_handle(te_keys *k, const te_ipc_msg *req, te_ipc_msg *reply)
 	te_ipc_sign_derived_req sreq;
 	te_ipc_crypt_req creq;
 	te_ipc_cert_req cert;
+	te_ipc_keysvc_req ksreq;
 	uint32_t id = req->id;
 
 	TE_ENSURE(req != reply, TE_ERR_INVALID_ARG,
@@ -724,6 +741,10 @@ te_err te_keys_handle(te_keys *k, const te_ipc_msg *req, te_ipc_msg *reply)
 	case TE_IPC_MANIFEST_TRUST_BUNDLE_REQ:
 		TE_GUARD(keys_decoded(te_ipc_manifest_trust_bundle_req_decode(req)));
 		op = keys_manifest_bundle(k, reply, &why);
+		break;
+	case TE_IPC_KEYSVC_REQ:
+		TE_GUARD(keys_decoded(te_ipc_keysvc_req_decode(req, &ksreq)));
+		op = keys_service(k, &ksreq, reply, &why);
 		break;
 	default:
 		why = "request type not served by the keys process";
@@ -1254,6 +1275,27 @@ void te_keys_cert_config_fill(const te_daemon_config *dc, te_keys_cert_config *o
 	out->device_id = dc->provisioning.device_id;
 	out->iothub_hostname = dc->provisioning.iothub_hostname;
 	out->edge_ca = &dc->edge_ca;
+	out->keys_service = dc;
+}
+
+/* The keys service, which must leave alone the keys this process owns:
+ * the device and encryption keys, module keys, the edge CA's keys. */
+static te_err keys_svc_setup(te_keys *k, const te_keys_cert_config *certs)
+{
+	const te_daemon_edge_ca *e = certs->edge_ca;
+	const char *reserved[3] = {k->device_key, k->encrypt_key, NULL};
+	static const char *const prefixes[] = {KEYS_NAME_PREFIX, TE_KEYS_EDGE_CA_KEY};
+	te_keys_svc_config sc;
+
+	memset(&sc, 0, sizeof(sc));
+	sc.dc = certs->keys_service;
+	sc.reserved = reserved;
+	sc.n_reserved = 2;
+	if (e != NULL && !e->auto_generated && e->pk != NULL && te_hsm_name_check(e->pk) == TE_OK)
+		reserved[sc.n_reserved++] = e->pk;
+	sc.reserved_prefixes = prefixes;
+	sc.n_reserved_prefixes = sizeof(prefixes) / sizeof(prefixes[0]);
+	return te_keys_svc_open(k->hsm, &sc, &k->svc);
 }
 
 te_err te_keys_open(te_hsm *hsm, const te_keys_config *cfg, te_keys **out)
@@ -1274,6 +1316,9 @@ te_err te_keys_open_with_certs(te_hsm *hsm, const te_keys_config *cfg,
 	k = calloc(1, sizeof(*k));
 	TE_ENSURE(k != NULL, TE_ERR_NO_MEMORY, "out of memory");
 	k->hsm = hsm;
+	k->sha256 = EVP_MD_fetch(NULL, "SHA2-256", NULL);
+	k->md = EVP_MD_CTX_new();
+	TE_ENSURE(k->sha256 != NULL && k->md != NULL, TE_ERR_CRYPTO, "cannot set up SHA-256");
 	TE_GUARD(
 	    keys_name_copy("device key", cfg->device_key, k->device_key, sizeof(k->device_key)));
 	TE_GUARD(keys_name_copy("encryption key", cfg->encrypt_key, k->encrypt_key,
@@ -1295,6 +1340,8 @@ te_err te_keys_open_with_certs(te_hsm *hsm, const te_keys_config *cfg,
 	                        TE_HSM_USAGE_ENCRYPT));
 	if (certs != NULL)
 		TE_GUARD(keys_certs_setup(k, certs));
+	if (certs != NULL && certs->keys_service != NULL)
+		TE_GUARD(keys_svc_setup(k, certs));
 	*out = k;
 	k = NULL;
 out:
@@ -1306,10 +1353,13 @@ void te_keys_close(te_keys *k)
 {
 	if (k == NULL)
 		return;
+	te_keys_svc_close(k->svc);
 	keys_ca_free(&k->ca);
 	X509_free(k->ca_prev);
 	te_renewer_free(k->renewer);
 	te_cert_store_close(k->store);
 	free(k->manifest);
+	EVP_MD_CTX_free(k->md);
+	EVP_MD_free(k->sha256);
 	free(k);
 }

@@ -13,6 +13,8 @@
  *   CERT_IDENTITY_REQ-> CERT_REPLY    signed by the edge CA
  *   TRUST_BUNDLE_REQ -> BUNDLE_REPLY  the roots modules should trust
  *   MANIFEST_TRUST_BUNDLE_REQ -> BUNDLE_REPLY  the manifest bundle (or "")
+ *   KEYSVC_REQ       -> KEYSVC_REPLY  the keys service (keys_svc.h), when
+ *                                     te_keys_cert_config.keys_service is set
  *   anything else    -> ERROR_REPLY
  *
  * The formats (derivation data, AAD, ciphertext layout) are documented in
@@ -89,13 +91,18 @@ typedef struct te_keys_cert_config {
 	int64_t identity_cert_max;
 	/* Unix time now; NULL: time(2).  For tests that move the clock. */
 	int64_t (*clock)(void);
+	/* The configuration whose principals the keys service checks
+	 * (copied at open).  NULL: KEYSVC_REQ gets ERROR_REPLY
+	 * TE_ERR_UNSUPPORTED.  With principals, the service's handle
+	 * validation key is created in the HSM when missing. */
+	const te_daemon_config *keys_service;
 } te_keys_cert_config;
 
 /*
  * Fills out from the daemon's configuration: cert_store, the device id and
- * IoT Hub host name of provisioning, and edge_ca (&dc->edge_ca);
- * manifest_trust_bundle, the caps and clock are left zero.  out points
- * into dc.  A te_keys_cert_config is read only during
+ * IoT Hub host name of provisioning, edge_ca (&dc->edge_ca) and
+ * keys_service (dc); manifest_trust_bundle, the caps and clock are left
+ * zero.  out points into dc.  A te_keys_cert_config is read only during
  * te_keys_open_with_certs: nothing of it needs to outlive that call.
  */
 void te_keys_cert_config_fill(const te_daemon_config *dc, te_keys_cert_config *out)

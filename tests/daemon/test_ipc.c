@@ -5,7 +5,9 @@
  * wiped), a closed peer is TE_ERR_IO, and sending to a closed peer does
  * not raise SIGPIPE.  The certificate and trust bundle types are checked
  * at every bound of every field and of the body.  Bad frames are built by hand and sent with
- * send(2).
+ * send(2).  The keys service types (KEYSVC_REQ, KEYSVC_REPLY) are checked
+ * for every op's field rules, every field bound on both sides, and
+ * truncation at every length.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -939,7 +941,7 @@ static void test_unknown_type(void **state)
 {
 	struct fx *f = *state;
 	struct raw r;
-	const uint16_t bad[] = {0, TE_IPC_BUNDLE_REPLY + 1, 0x8000, 0xffff};
+	const uint16_t bad[] = {0, TE_IPC_KEYSVC_REPLY + 1, 0x8000, 0xffff};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		raw_hdr(&r, TE_IPC_VERSION, bad[i], 1, 0);
@@ -1138,6 +1140,696 @@ static void test_decoder_wrong_type(void **state)
 	assert_int_equal(te_ipc_crypt_reply_decode(f->msg, &cr), TE_ERR_MALFORMED);
 }
 
+/* ---- the keys service ---- */
+
+#define KS_HANDLE "AbCd-_09"
+
+struct span {
+	const void *p;
+	size_t n;
+};
+
+#define SP(s)     ((struct span){(s), strlen(s)})
+#define SPN(p, n) ((struct span){(p), (n)})
+#define SP0       ((struct span){"", 0})
+
+/* A KEYSVC_REQ body written field by field with no checks, straight into
+ * m (type and length set): what a peer could send. */
+static void ks_raw(te_ipc_msg *m, uint32_t uid, uint8_t op, struct span key_id, struct span from,
+                   struct span handle, uint8_t alg, uint32_t usage, struct span prefs,
+                   uint8_t param, uint16_t length, struct span key_bytes, struct span data,
+                   struct span iv, struct span aad)
+{
+	struct raw *r = calloc(1, sizeof(*r));
+	const struct span fields[] = {key_id, from, handle};
+	const struct span tail[] = {key_bytes, data, iv, aad};
+
+	assert_non_null(r);
+	raw_u32(r, uid);
+	r->b[r->n++] = op;
+	for (size_t i = 0; i < 3; i++)
+		raw_field(r, fields[i].p, fields[i].n);
+	r->b[r->n++] = alg;
+	raw_u32(r, usage);
+	raw_field(r, prefs.p, prefs.n);
+	r->b[r->n++] = param;
+	raw_u16(r, length);
+	for (size_t i = 0; i < 4; i++)
+		raw_field(r, tail[i].p, tail[i].n);
+	assert_true(r->n <= sizeof(m->body));
+	memset(m, 0, sizeof(*m));
+	m->type = TE_IPC_KEYSVC_REQ;
+	m->len = (uint32_t)r->n;
+	memcpy(m->body, r->b, r->n);
+	free(r);
+}
+
+/* The raw body of a (possibly invalid) request struct. */
+static void ks_raw_of(te_ipc_msg *m, const te_ipc_keysvc_req *q)
+{
+	static const uint8_t none[1];
+
+	ks_raw(m, q->uid, q->op, SP(q->key_id), SP(q->from_key_id), SP(q->handle), q->alg, q->usage,
+	       SPN(q->prefs, q->n_prefs), q->param, q->length_bytes,
+	       SPN(q->key_bytes_len ? q->key_bytes : none, q->key_bytes_len),
+	       SPN(q->data_len ? q->data : none, q->data_len),
+	       SPN(q->iv_len ? q->iv : none, q->iv_len),
+	       SPN(q->aad_len ? q->aad : none, q->aad_len));
+}
+
+static void ks_expect_decode_fails(struct fx *f, const char *what)
+{
+	te_ipc_keysvc_req out;
+	te_err rc;
+
+	memset(&out, 0x5a, sizeof(out));
+	rc = te_ipc_keysvc_req_decode(f->msg, &out);
+	if (rc != TE_ERR_MALFORMED || strstr(te_err_detail(), what) == NULL)
+		fail_msg("expected MALFORMED '%s', got %s: %s", what, te_err_name(rc),
+		         te_err_detail());
+	/* out is written only on success. */
+	assert_int_equal(((uint8_t *)&out)[0], 0x5a);
+}
+
+/* q must be refused by the encoder (INVALID_ARG, detail has what), and
+ * its raw body by the decoder (MALFORMED, the same words). */
+static void ks_expect_refused(struct fx *f, const te_ipc_keysvc_req *q, const char *what)
+{
+	te_err rc;
+
+	memset(f->enc, 0x77, sizeof(*f->enc));
+	rc = te_ipc_keysvc_req_encode(q, f->enc);
+	if (rc != TE_ERR_INVALID_ARG || strstr(te_err_detail(), what) == NULL)
+		fail_msg("encode: expected INVALID_ARG '%s', got %s: %s", what, te_err_name(rc),
+		         te_err_detail());
+	ks_raw_of(f->msg, q);
+	ks_expect_decode_fails(f, what);
+}
+
+static void ks_req_init(te_ipc_keysvc_req *q, uint8_t op)
+{
+	memset(q, 0, sizeof(*q));
+	q->uid = 1000;
+	q->op = op;
+}
+
+/* Encodes q, sends it through the socketpair, decodes it and checks every
+ * field, then that it re-encodes to the same bytes. */
+static void ks_round_trip(struct fx *f, const te_ipc_keysvc_req *q)
+{
+	te_ipc_keysvc_req out;
+
+	assert_int_equal(te_ipc_keysvc_req_encode(q, f->enc), TE_OK);
+	assert_int_equal(f->enc->type, TE_IPC_KEYSVC_REQ);
+	send_recv(f, 1000u + q->op);
+	memset(&out, 0x55, sizeof(out));
+	assert_int_equal(te_ipc_keysvc_req_decode(f->msg, &out), TE_OK);
+	assert_int_equal(out.uid, q->uid);
+	assert_int_equal(out.op, q->op);
+	assert_string_equal(out.key_id, q->key_id);
+	assert_string_equal(out.from_key_id, q->from_key_id);
+	assert_string_equal(out.handle, q->handle);
+	assert_int_equal(out.alg, q->alg);
+	assert_int_equal(out.usage, q->usage);
+	assert_int_equal(out.n_prefs, q->n_prefs);
+	if (q->n_prefs > 0)
+		assert_memory_equal(out.prefs, q->prefs, q->n_prefs);
+	assert_int_equal(out.param, q->param);
+	assert_int_equal(out.length_bytes, q->length_bytes);
+	assert_int_equal(out.key_bytes_len, q->key_bytes_len);
+	if (q->key_bytes_len > 0)
+		assert_memory_equal(out.key_bytes, q->key_bytes, q->key_bytes_len);
+	assert_int_equal(out.data_len, q->data_len);
+	if (q->data_len > 0) {
+		assert_memory_equal(out.data, q->data, q->data_len);
+		/* Byte fields point into the message. */
+		assert_true(out.data >= f->msg->body && out.data < f->msg->body + f->msg->len);
+	}
+	assert_int_equal(out.iv_len, q->iv_len);
+	if (q->iv_len > 0)
+		assert_memory_equal(out.iv, q->iv, q->iv_len);
+	assert_int_equal(out.aad_len, q->aad_len);
+	if (q->aad_len > 0)
+		assert_memory_equal(out.aad, q->aad, q->aad_len);
+	memset(f->enc, 0, sizeof(*f->enc));
+	assert_int_equal(te_ipc_keysvc_req_encode(&out, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, f->msg->len);
+	assert_memory_equal(f->enc->body, f->msg->body, f->msg->len);
+}
+
+static void test_keysvc_req_every_op(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t data[TE_IPC_KEYSVC_CIPHERTEXT_MAX], iv[TE_IPC_KEYSVC_IV_MAX],
+	    aad[TE_IPC_KEYSVC_AAD_MAX], kb[TE_IPC_KEYSVC_KEY_BYTES_MAX];
+	te_ipc_keysvc_req q;
+
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (uint8_t)(i * 7);
+	memset(iv, 0x11, sizeof(iv));
+	memset(aad, 0x22, sizeof(aad));
+	memset(kb, 0x33, sizeof(kb));
+
+	assert_true(te_ipc_type_is_secret(TE_IPC_KEYSVC_REQ));
+	assert_true(te_ipc_type_is_secret(TE_IPC_KEYSVC_REPLY));
+	assert_string_equal(te_ipc_type_name(TE_IPC_KEYSVC_REQ), "KEYSVC_REQ");
+	assert_string_equal(te_ipc_type_name(TE_IPC_KEYSVC_REPLY), "KEYSVC_REPLY");
+
+	/* POST /key, generate and import, with a key id at its maximum. */
+	ks_req_init(&q, TE_IPC_KEYSVC_KEY_CREATE);
+	q.uid = 0xfffffffeu;
+	memset(q.key_id, 'k', TE_IPC_KEYSVC_ID_MAX);
+	q.usage = TE_IPC_KEYSVC_USAGE_DERIVE | TE_IPC_KEYSVC_USAGE_SIGN;
+	ks_round_trip(f, &q);
+	q.length_bytes = TE_IPC_KEYSVC_KEY_BYTES_MAX;
+	ks_round_trip(f, &q);
+	q.length_bytes = 0;
+	q.key_bytes = kb;
+	q.key_bytes_len = sizeof(kb);
+	ks_round_trip(f, &q);
+	q.usage = TE_IPC_KEYSVC_USAGE_ENCRYPT;
+	q.key_bytes_len = 1;
+	ks_round_trip(f, &q);
+
+	ks_req_init(&q, TE_IPC_KEYSVC_KEY_LOAD);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "a");
+	ks_round_trip(f, &q);
+	q.op = TE_IPC_KEYSVC_KEYPAIR_LOAD;
+	ks_round_trip(f, &q);
+
+	/* Handle-only ops, with a handle at its maximum. */
+	{
+		const uint8_t ops[] = {TE_IPC_KEYSVC_KEY_DELETE, TE_IPC_KEYSVC_KEYPAIR_DELETE,
+		                       TE_IPC_KEYSVC_DERIVED_EXPORT, TE_IPC_KEYSVC_DERIVE};
+
+		for (size_t i = 0; i < sizeof(ops); i++) {
+			ks_req_init(&q, ops[i]);
+			memset(q.handle, 'h', TE_IPC_KEYSVC_HANDLE_MAX);
+			ks_round_trip(f, &q);
+		}
+	}
+	/* DERIVE with derivation data at its maximum. */
+	q.data = data;
+	q.data_len = TE_IPC_KEYSVC_DERIVATION_MAX;
+	ks_round_trip(f, &q);
+
+	ks_req_init(&q, TE_IPC_KEYSVC_KEYPAIR_CREATE);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "pair");
+	for (size_t i = 0; i < TE_IPC_KEYSVC_PREFS_MAX; i++)
+		q.prefs[q.n_prefs++] = (uint8_t)(1 + i % 4);
+	ks_round_trip(f, &q);
+
+	ks_req_init(&q, TE_IPC_KEYSVC_KEYPAIR_MOVE);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "to");
+	snprintf(q.from_key_id, sizeof(q.from_key_id), "%s", "from");
+	ks_round_trip(f, &q);
+
+	ks_req_init(&q, TE_IPC_KEYSVC_PARAMETER);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	for (uint8_t p = 1; p <= TE_IPC_KEYSVC_PARAM_RSA_EXPONENT; p++) {
+		q.param = p;
+		ks_round_trip(f, &q);
+	}
+
+	ks_req_init(&q, TE_IPC_KEYSVC_SIGN);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.alg = TE_IPC_KEYSVC_ALG_ECDSA;
+	q.data = data;
+	q.data_len = TE_IPC_KEYSVC_DIGEST_MAX;
+	ks_round_trip(f, &q);
+	q.data_len = 1;
+	ks_round_trip(f, &q);
+	q.alg = TE_IPC_KEYSVC_ALG_HMAC_SHA256;
+	q.data_len = 0;
+	ks_round_trip(f, &q);
+	q.data_len = TE_IPC_KEYSVC_MESSAGE_MAX;
+	ks_round_trip(f, &q);
+
+	ks_req_init(&q, TE_IPC_KEYSVC_ENCRYPT);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.alg = TE_IPC_KEYSVC_ALG_AEAD;
+	q.iv = iv;
+	q.iv_len = TE_IPC_KEYSVC_IV_MAX;
+	q.aad = aad;
+	q.aad_len = TE_IPC_KEYSVC_AAD_MAX;
+	q.data = data;
+	q.data_len = TE_IPC_KEYSVC_PLAINTEXT_MAX;
+	ks_round_trip(f, &q);
+	q.data_len = 0;
+	q.aad_len = 0;
+	q.iv_len = 1;
+	ks_round_trip(f, &q);
+	q.alg = TE_IPC_KEYSVC_ALG_RSA_PKCS1;
+	q.iv_len = 0;
+	q.data_len = 5;
+	ks_round_trip(f, &q);
+	q.alg = TE_IPC_KEYSVC_ALG_RSA_NO_PADDING;
+	ks_round_trip(f, &q);
+
+	/* The largest request: a decrypt with every field at its maximum. */
+	ks_req_init(&q, TE_IPC_KEYSVC_DECRYPT);
+	memset(q.handle, 'h', TE_IPC_KEYSVC_HANDLE_MAX);
+	q.alg = TE_IPC_KEYSVC_ALG_AEAD;
+	q.iv = iv;
+	q.iv_len = TE_IPC_KEYSVC_IV_MAX;
+	q.aad = aad;
+	q.aad_len = TE_IPC_KEYSVC_AAD_MAX;
+	q.data = data;
+	q.data_len = TE_IPC_KEYSVC_CIPHERTEXT_MAX;
+	ks_round_trip(f, &q);
+	assert_int_equal(f->msg->len, 29 + TE_IPC_KEYSVC_HANDLE_MAX + TE_IPC_KEYSVC_IV_MAX +
+	                                  TE_IPC_KEYSVC_AAD_MAX + TE_IPC_KEYSVC_CIPHERTEXT_MAX);
+	assert_true(te_ipc_type_is_secret(f->msg->type));
+	q.aad_len = 0;
+	q.data_len = 1;
+	ks_round_trip(f, &q);
+
+	/* The shortest request, its wire bytes pinned. */
+	ks_req_init(&q, TE_IPC_KEYSVC_KEY_LOAD);
+	q.uid = 0x01020304;
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "k");
+	assert_int_equal(te_ipc_keysvc_req_encode(&q, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, 30);
+	assert_memory_equal(f->enc->body,
+	                    "\1\2\3\4\2\0\1k\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0\0", 30);
+}
+
+static void test_keysvc_req_field_bounds(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t big[TE_IPC_KEYSVC_CIPHERTEXT_MAX + 2];
+	static char longs[TE_IPC_KEYSVC_HANDLE_MAX + 2];
+	te_ipc_keysvc_req q;
+
+	memset(big, 0x41, sizeof(big));
+	memset(longs, 'a', sizeof(longs) - 1);
+
+	/* Strings one past their maximum: the decoder sees them raw (the
+	 * struct's arrays cannot hold them). */
+	ks_raw(f->msg, 0, TE_IPC_KEYSVC_KEY_LOAD, SPN(longs, TE_IPC_KEYSVC_ID_MAX + 1), SP0, SP0, 0,
+	       0, SP0, 0, 0, SP0, SP0, SP0, SP0);
+	ks_expect_decode_fails(f, "key_id of 129 bytes outside 0..128");
+	ks_raw(f->msg, 0, TE_IPC_KEYSVC_KEYPAIR_MOVE, SP("a"), SPN(longs, TE_IPC_KEYSVC_ID_MAX + 1),
+	       SP0, 0, 0, SP0, 0, 0, SP0, SP0, SP0, SP0);
+	ks_expect_decode_fails(f, "from_key_id of 129 bytes outside 0..128");
+	ks_raw(f->msg, 0, TE_IPC_KEYSVC_KEY_DELETE, SP0, SP0,
+	       SPN(longs, TE_IPC_KEYSVC_HANDLE_MAX + 1), 0, 0, SP0, 0, 0, SP0, SP0, SP0, SP0);
+	ks_expect_decode_fails(f, "handle of 585 bytes outside 0..584");
+	/* A NUL inside a string. */
+	ks_raw(f->msg, 0, TE_IPC_KEYSVC_KEY_LOAD, SPN("a\0b", 3), SP0, SP0, 0, 0, SP0, 0, 0, SP0,
+	       SP0, SP0, SP0);
+	ks_expect_decode_fails(f, "key_id contains a NUL byte");
+	/* Byte fields one past their maximum. */
+	ks_raw(f->msg, 0, TE_IPC_KEYSVC_KEYPAIR_CREATE, SP("a"), SP0, SP0, 0, 0,
+	       SPN("\1\1\1\1\1\1\1\1\1", TE_IPC_KEYSVC_PREFS_MAX + 1), 0, 0, SP0, SP0, SP0, SP0);
+	ks_expect_decode_fails(f, "prefs of 9 bytes outside 0..8");
+	ks_raw(f->msg, 0, TE_IPC_KEYSVC_KEY_CREATE, SP("a"), SP0, SP0, 0, 1, SP0, 0, 0,
+	       SPN(big, TE_IPC_KEYSVC_KEY_BYTES_MAX + 1), SP0, SP0, SP0);
+	ks_expect_decode_fails(f, "key_bytes of 65 bytes outside 0..64");
+	ks_raw(f->msg, 0, TE_IPC_KEYSVC_DECRYPT, SP0, SP0, SP(KS_HANDLE), TE_IPC_KEYSVC_ALG_AEAD, 0,
+	       SP0, 0, 0, SP0, SPN(big, TE_IPC_KEYSVC_CIPHERTEXT_MAX + 1), SP("iv"), SP0);
+	ks_expect_decode_fails(f, "data of 16449 bytes outside 0..16448");
+	ks_raw(f->msg, 0, TE_IPC_KEYSVC_ENCRYPT, SP0, SP0, SP(KS_HANDLE), TE_IPC_KEYSVC_ALG_AEAD, 0,
+	       SP0, 0, 0, SP0, SP0, SPN(big, TE_IPC_KEYSVC_IV_MAX + 1), SP0);
+	ks_expect_decode_fails(f, "iv of 65 bytes outside 0..64");
+	ks_raw(f->msg, 0, TE_IPC_KEYSVC_ENCRYPT, SP0, SP0, SP(KS_HANDLE), TE_IPC_KEYSVC_ALG_AEAD, 0,
+	       SP0, 0, 0, SP0, SP0, SP("iv"), SPN(big, TE_IPC_KEYSVC_AAD_MAX + 1));
+	ks_expect_decode_fails(f, "aad of 1025 bytes outside 0..1024");
+
+	/* The same through the encoder: over-long byte fields. */
+	ks_req_init(&q, TE_IPC_KEYSVC_KEY_CREATE);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "a");
+	q.usage = TE_IPC_KEYSVC_USAGE_SIGN;
+	q.key_bytes = big;
+	q.key_bytes_len = TE_IPC_KEYSVC_KEY_BYTES_MAX + 1;
+	assert_int_equal(te_ipc_keysvc_req_encode(&q, f->enc), TE_ERR_INVALID_ARG);
+	q.key_bytes_len = 0;
+	q.length_bytes = TE_IPC_KEYSVC_KEY_BYTES_MAX + 1;
+	ks_expect_refused(f, &q, "length_bytes 65 is more than 64");
+	ks_req_init(&q, TE_IPC_KEYSVC_KEYPAIR_CREATE);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "a");
+	q.n_prefs = TE_IPC_KEYSVC_PREFS_MAX + 1;
+	assert_int_equal(te_ipc_keysvc_req_encode(&q, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "9 algorithm preferences"));
+	ks_req_init(&q, TE_IPC_KEYSVC_KEY_DELETE);
+	memset(q.handle, 'h', sizeof(q.handle)); /* not terminated */
+	assert_int_equal(te_ipc_keysvc_req_encode(&q, f->enc), TE_ERR_INVALID_ARG);
+	assert_non_null(strstr(te_err_detail(), "handle of 585 characters outside 0..584"));
+
+	/* Per-op data bounds. */
+	ks_req_init(&q, TE_IPC_KEYSVC_SIGN);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.alg = TE_IPC_KEYSVC_ALG_HMAC_SHA256;
+	q.data = big;
+	q.data_len = TE_IPC_KEYSVC_MESSAGE_MAX + 1;
+	ks_expect_refused(f, &q, "data of 8193 bytes outside 0..8192");
+	q.alg = TE_IPC_KEYSVC_ALG_ECDSA;
+	q.data_len = TE_IPC_KEYSVC_DIGEST_MAX + 1;
+	ks_expect_refused(f, &q, "ECDSA digest of 65 bytes outside 1..64");
+	q.data_len = 0;
+	ks_expect_refused(f, &q, "ECDSA digest of 0 bytes outside 1..64");
+	ks_req_init(&q, TE_IPC_KEYSVC_ENCRYPT);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.alg = TE_IPC_KEYSVC_ALG_AEAD;
+	q.iv = big;
+	q.iv_len = 12;
+	q.data = big;
+	q.data_len = TE_IPC_KEYSVC_PLAINTEXT_MAX + 1;
+	ks_expect_refused(f, &q, "data of 16385 bytes outside 0..16384");
+	ks_req_init(&q, TE_IPC_KEYSVC_DERIVE);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.data = big;
+	q.data_len = TE_IPC_KEYSVC_DERIVATION_MAX + 1;
+	ks_expect_refused(f, &q, "data of 257 bytes outside 0..256");
+}
+
+static void test_keysvc_req_op_rules(void **state)
+{
+	struct fx *f = *state;
+	te_ipc_keysvc_req q;
+	const uint8_t iv[12] = {0};
+
+	/* Unknown ops. */
+	ks_req_init(&q, 0);
+	ks_expect_refused(f, &q, "keysvc op 0 is unknown");
+	ks_req_init(&q, TE_IPC_KEYSVC_DERIVED_EXPORT + 1);
+	ks_expect_refused(f, &q, "keysvc op 14 is unknown");
+	ks_req_init(&q, 0xff);
+	ks_expect_refused(f, &q, "keysvc op 255 is unknown");
+
+	/* Missing fields. */
+	ks_req_init(&q, TE_IPC_KEYSVC_KEY_CREATE);
+	q.usage = TE_IPC_KEYSVC_USAGE_SIGN;
+	ks_expect_refused(f, &q, "KEY_CREATE needs field key_id");
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "a");
+	q.usage = 0;
+	ks_expect_refused(f, &q, "KEY_CREATE needs field usage");
+	ks_req_init(&q, TE_IPC_KEYSVC_KEY_DELETE);
+	ks_expect_refused(f, &q, "KEY_DELETE needs field handle");
+	ks_req_init(&q, TE_IPC_KEYSVC_KEYPAIR_CREATE);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "a");
+	ks_expect_refused(f, &q, "KEYPAIR_CREATE needs field prefs");
+	ks_req_init(&q, TE_IPC_KEYSVC_KEYPAIR_MOVE);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "a");
+	ks_expect_refused(f, &q, "KEYPAIR_MOVE needs field from_key_id");
+	ks_req_init(&q, TE_IPC_KEYSVC_PARAMETER);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	ks_expect_refused(f, &q, "PARAMETER needs field param");
+	ks_req_init(&q, TE_IPC_KEYSVC_SIGN);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	ks_expect_refused(f, &q, "SIGN needs field alg");
+	ks_req_init(&q, TE_IPC_KEYSVC_DECRYPT);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.alg = TE_IPC_KEYSVC_ALG_AEAD;
+	q.data = iv;
+	q.data_len = 1;
+	ks_expect_refused(f, &q, "DECRYPT needs field iv");
+	q.iv = iv;
+	q.iv_len = 12;
+	q.data_len = 0;
+	ks_expect_refused(f, &q, "DECRYPT needs field data");
+
+	/* Fields an op does not take. */
+	ks_req_init(&q, TE_IPC_KEYSVC_KEY_LOAD);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "a");
+	q.length_bytes = 1;
+	ks_expect_refused(f, &q, "KEY_LOAD does not take field length_bytes");
+	q.length_bytes = 0;
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	ks_expect_refused(f, &q, "KEY_LOAD does not take field handle");
+	ks_req_init(&q, TE_IPC_KEYSVC_KEY_DELETE);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.data = iv;
+	q.data_len = 1;
+	ks_expect_refused(f, &q, "KEY_DELETE does not take field data");
+	q.data_len = 0;
+	q.aad = iv;
+	q.aad_len = 1;
+	ks_expect_refused(f, &q, "KEY_DELETE does not take field aad");
+	q.aad_len = 0;
+	q.param = 1;
+	ks_expect_refused(f, &q, "KEY_DELETE does not take field param");
+	ks_req_init(&q, TE_IPC_KEYSVC_SIGN);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.alg = TE_IPC_KEYSVC_ALG_HMAC_SHA256;
+	q.usage = 1;
+	ks_expect_refused(f, &q, "SIGN does not take field usage");
+	ks_req_init(&q, TE_IPC_KEYSVC_DERIVE);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.key_bytes = iv;
+	q.key_bytes_len = 1;
+	ks_expect_refused(f, &q, "DERIVE does not take field key_bytes");
+	ks_req_init(&q, TE_IPC_KEYSVC_KEYPAIR_LOAD);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "a");
+	q.prefs[0] = 1;
+	q.n_prefs = 1;
+	ks_expect_refused(f, &q, "KEYPAIR_LOAD does not take field prefs");
+	q.n_prefs = 0;
+	snprintf(q.from_key_id, sizeof(q.from_key_id), "%s", "b");
+	ks_expect_refused(f, &q, "KEYPAIR_LOAD does not take field from_key_id");
+
+	/* Values. */
+	ks_req_init(&q, TE_IPC_KEYSVC_KEY_CREATE);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "a");
+	q.usage = 0x8;
+	ks_expect_refused(f, &q, "unknown usage bits 0x8");
+	q.usage = TE_IPC_KEYSVC_USAGE_SIGN;
+	q.length_bytes = 32;
+	q.key_bytes = iv;
+	q.key_bytes_len = 1;
+	ks_expect_refused(f, &q, "length_bytes and key_bytes exclude each other");
+	q.length_bytes = 0;
+	snprintf(q.key_id, sizeof(q.key_id), "%s", ".hidden");
+	ks_expect_refused(f, &q, "key_id breaks the key-name rules");
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "a/b");
+	ks_expect_refused(f, &q, "key_id breaks the key-name rules");
+	ks_req_init(&q, TE_IPC_KEYSVC_KEYPAIR_MOVE);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "same");
+	snprintf(q.from_key_id, sizeof(q.from_key_id), "%s", "same");
+	ks_expect_refused(f, &q, "from_key_id is key_id");
+	snprintf(q.from_key_id, sizeof(q.from_key_id), "%s", "../x");
+	ks_expect_refused(f, &q, "from_key_id breaks the key-name rules");
+	ks_req_init(&q, TE_IPC_KEYSVC_KEYPAIR_CREATE);
+	snprintf(q.key_id, sizeof(q.key_id), "%s", "a");
+	q.prefs[0] = 1;
+	q.prefs[1] = 5;
+	q.n_prefs = 2;
+	ks_expect_refused(f, &q, "unknown algorithm preference 5");
+	q.prefs[1] = 0;
+	ks_expect_refused(f, &q, "unknown algorithm preference 0");
+	ks_req_init(&q, TE_IPC_KEYSVC_PARAMETER);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.param = TE_IPC_KEYSVC_PARAM_RSA_EXPONENT + 1;
+	ks_expect_refused(f, &q, "unknown parameter 6");
+	q.param = 1;
+	snprintf(q.handle, sizeof(q.handle), "%s", "a+b=");
+	ks_expect_refused(f, &q, "handle is not base64url");
+	ks_req_init(&q, TE_IPC_KEYSVC_SIGN);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.alg = TE_IPC_KEYSVC_ALG_AEAD;
+	ks_expect_refused(f, &q, "SIGN: algorithm 3");
+	ks_req_init(&q, TE_IPC_KEYSVC_ENCRYPT);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.alg = TE_IPC_KEYSVC_ALG_HMAC_SHA256;
+	ks_expect_refused(f, &q, "ENCRYPT: algorithm 2");
+	q.alg = TE_IPC_KEYSVC_ALG_RSA_NO_PADDING + 1;
+	ks_expect_refused(f, &q, "ENCRYPT: algorithm 6");
+	q.alg = TE_IPC_KEYSVC_ALG_AEAD;
+	ks_expect_refused(f, &q, "AEAD needs field iv");
+	q.alg = TE_IPC_KEYSVC_ALG_RSA_PKCS1;
+	q.iv = iv;
+	q.iv_len = 12;
+	ks_expect_refused(f, &q, "RSA takes no iv or aad");
+	ks_req_init(&q, TE_IPC_KEYSVC_DECRYPT);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.alg = TE_IPC_KEYSVC_ALG_RSA_PKCS1;
+	q.iv = iv;
+	q.iv_len = 12;
+	q.data = iv;
+	q.data_len = 12;
+	ks_expect_refused(f, &q, "DECRYPT: algorithm 4");
+}
+
+/* A valid body cut at every length, or with a byte more, is refused. */
+static void test_keysvc_truncated(void **state)
+{
+	struct fx *f = *state;
+	te_ipc_keysvc_req q, out;
+	te_ipc_keysvc_reply rep, rout;
+	const uint8_t iv[12] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+	uint32_t full;
+
+	ks_req_init(&q, TE_IPC_KEYSVC_ENCRYPT);
+	snprintf(q.handle, sizeof(q.handle), "%s", KS_HANDLE);
+	q.alg = TE_IPC_KEYSVC_ALG_AEAD;
+	q.iv = iv;
+	q.iv_len = sizeof(iv);
+	q.aad = iv;
+	q.aad_len = 3;
+	q.data = iv;
+	q.data_len = 5;
+	assert_int_equal(te_ipc_keysvc_req_encode(&q, f->msg), TE_OK);
+	full = f->msg->len;
+	for (uint32_t n = 0; n < full; n++) {
+		f->msg->len = n;
+		assert_int_equal(te_ipc_keysvc_req_decode(f->msg, &out), TE_ERR_MALFORMED);
+	}
+	f->msg->len = full + 1;
+	assert_int_equal(te_ipc_keysvc_req_decode(f->msg, &out), TE_ERR_MALFORMED);
+	f->msg->len = full;
+	assert_int_equal(te_ipc_keysvc_req_decode(f->msg, &out), TE_OK);
+	/* Through the socket: the body bounds of the type. */
+	{
+		struct raw *r = calloc(1, sizeof(*r));
+
+		assert_non_null(r);
+		raw_hdr(r, TE_IPC_VERSION, TE_IPC_KEYSVC_REQ, 1, 0);
+		raw_bytes(r, f->msg->body, 28);
+		raw_fix_len(r);
+		raw_send(f->sv[0], r);
+		expect_malformed(f, "KEYSVC_REQ body of 28 bytes outside 29..18477");
+		raw_hdr(r, TE_IPC_VERSION, TE_IPC_KEYSVC_REQ, 1, 18478);
+		memset(r->b + r->n, 0, 18478);
+		r->n += 18478;
+		raw_send(f->sv[0], r);
+		expect_malformed(f, "KEYSVC_REQ body of 18478 bytes outside");
+		raw_hdr(r, TE_IPC_VERSION, TE_IPC_KEYSVC_REPLY, 1, 0);
+		raw_bytes(r, "\0\xcc\0\0", 4);
+		raw_fix_len(r);
+		raw_send(f->sv[0], r);
+		expect_malformed(f, "KEYSVC_REPLY body of 4 bytes outside 5..16453");
+		free(r);
+	}
+
+	rep.status = 200;
+	rep.kind = TE_IPC_KEYSVC_REPLY_SIGNATURE;
+	rep.payload = iv;
+	rep.payload_len = sizeof(iv);
+	assert_int_equal(te_ipc_keysvc_reply_encode(&rep, f->msg), TE_OK);
+	full = f->msg->len;
+	for (uint32_t n = 0; n < full; n++) {
+		f->msg->len = n;
+		assert_int_equal(te_ipc_keysvc_reply_decode(f->msg, &rout), TE_ERR_MALFORMED);
+	}
+	f->msg->len = full + 1;
+	assert_int_equal(te_ipc_keysvc_reply_decode(f->msg, &rout), TE_ERR_MALFORMED);
+	/* A decoder of another type refuses it. */
+	f->msg->len = full;
+	assert_int_equal(te_ipc_keysvc_req_decode(f->msg, &out), TE_ERR_MALFORMED);
+	assert_non_null(strstr(te_err_detail(), "expected a KEYSVC_REQ message, got KEYSVC_REPLY"));
+}
+
+/* rep must be refused by the encoder and, as raw bytes, by the decoder. */
+static void ks_reply_refused(struct fx *f, uint16_t status, uint8_t kind, const void *p, size_t n,
+                             const char *what)
+{
+	te_ipc_keysvc_reply rep = {status, kind, p, n}, out;
+	te_err rc;
+
+	rc = te_ipc_keysvc_reply_encode(&rep, f->enc);
+	if (rc != TE_ERR_INVALID_ARG || strstr(te_err_detail(), what) == NULL)
+		fail_msg("encode: expected INVALID_ARG '%s', got %s: %s", what, te_err_name(rc),
+		         te_err_detail());
+	memset(f->msg, 0, sizeof(*f->msg));
+	f->msg->type = TE_IPC_KEYSVC_REPLY;
+	f->msg->body[0] = (uint8_t)(status >> 8);
+	f->msg->body[1] = (uint8_t)status;
+	f->msg->body[2] = kind;
+	f->msg->body[3] = (uint8_t)(n >> 8);
+	f->msg->body[4] = (uint8_t)n;
+	if (n > 0)
+		memcpy(f->msg->body + 5, p, n);
+	f->msg->len = (uint32_t)(5 + n);
+	rc = te_ipc_keysvc_reply_decode(f->msg, &out);
+	if (rc != TE_ERR_MALFORMED || strstr(te_err_detail(), what) == NULL)
+		fail_msg("decode: expected MALFORMED '%s', got %s: %s", what, te_err_name(rc),
+		         te_err_detail());
+}
+
+static void ks_reply_ok(struct fx *f, uint16_t status, uint8_t kind, const void *p, size_t n)
+{
+	te_ipc_keysvc_reply rep = {status, kind, p, n}, out;
+
+	assert_int_equal(te_ipc_keysvc_reply_encode(&rep, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, 5 + n);
+	send_recv(f, 77);
+	memset(&out, 0x55, sizeof(out));
+	assert_int_equal(te_ipc_keysvc_reply_decode(f->msg, &out), TE_OK);
+	assert_int_equal(out.status, status);
+	assert_int_equal(out.kind, kind);
+	assert_int_equal(out.payload_len, n);
+	if (n > 0)
+		assert_memory_equal(out.payload, p, n);
+	assert_int_equal(te_ipc_keysvc_reply_encode(&out, f->enc), TE_OK);
+	assert_memory_equal(f->enc->body, f->msg->body, f->msg->len);
+}
+
+static void test_keysvc_reply(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t big[TE_IPC_KEYSVC_CIPHERTEXT_MAX + 1];
+	static char text[TE_IPC_KEYSVC_HANDLE_MAX + 1];
+	static const struct {
+		uint8_t kind;
+		size_t min, max;
+	} kinds[] = {
+	    {TE_IPC_KEYSVC_REPLY_SIGNATURE, 1, TE_IPC_KEYSVC_SIGNATURE_MAX},
+	    {TE_IPC_KEYSVC_REPLY_CIPHERTEXT, 1, TE_IPC_KEYSVC_CIPHERTEXT_MAX},
+	    {TE_IPC_KEYSVC_REPLY_PLAINTEXT, 0, TE_IPC_KEYSVC_PLAINTEXT_MAX},
+	    {TE_IPC_KEYSVC_REPLY_KEY, 1, TE_IPC_KEYSVC_EXPORT_MAX},
+	    {TE_IPC_KEYSVC_REPLY_VALUE, 1, TE_IPC_KEYSVC_VALUE_MAX},
+	};
+
+	memset(big, 0xee, sizeof(big));
+	memset(text, 'Z', sizeof(text));
+
+	/* The byte kinds at both ends of their bounds. */
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		ks_reply_ok(f, 200, kinds[i].kind, big, kinds[i].min);
+		ks_reply_ok(f, 200, kinds[i].kind, big, kinds[i].max);
+		ks_reply_refused(f, 200, kinds[i].kind, big, kinds[i].max + 1, "outside");
+		if (kinds[i].min > 0)
+			ks_reply_refused(f, 200, kinds[i].kind, big, 0, "outside");
+		ks_reply_refused(f, 201, kinds[i].kind, big, 1, "with status 201, not 200");
+	}
+	/* Handles: base64url, 1..584. */
+	ks_reply_ok(f, 200, TE_IPC_KEYSVC_REPLY_HANDLE, "a-Z_9", 5);
+	ks_reply_ok(f, 200, TE_IPC_KEYSVC_REPLY_HANDLE, text, TE_IPC_KEYSVC_HANDLE_MAX);
+	ks_reply_refused(f, 200, TE_IPC_KEYSVC_REPLY_HANDLE, text, TE_IPC_KEYSVC_HANDLE_MAX + 1,
+	                 "handle reply of 585 bytes outside 1..584");
+	ks_reply_refused(f, 200, TE_IPC_KEYSVC_REPLY_HANDLE, text, 0, "outside 1..584");
+	ks_reply_refused(f, 200, TE_IPC_KEYSVC_REPLY_HANDLE, "ab+c", 4, "not base64url");
+	ks_reply_refused(f, 200, TE_IPC_KEYSVC_REPLY_HANDLE, "ab\0c", 4, "not base64url");
+	/* Text values: printable, 1..64. */
+	ks_reply_ok(f, 200, TE_IPC_KEYSVC_REPLY_VALUE_TEXT, "ECDSA", 5);
+	ks_reply_ok(f, 200, TE_IPC_KEYSVC_REPLY_VALUE_TEXT, text, TE_IPC_KEYSVC_VALUE_TEXT_MAX);
+	ks_reply_refused(f, 200, TE_IPC_KEYSVC_REPLY_VALUE_TEXT, text, 65, "outside 1..64");
+	ks_reply_refused(f, 200, TE_IPC_KEYSVC_REPLY_VALUE_TEXT, "a\nb", 3, "not printable");
+	/* 204 and no payload. */
+	ks_reply_ok(f, 204, TE_IPC_KEYSVC_REPLY_NONE, NULL, 0);
+	ks_reply_refused(f, 200, TE_IPC_KEYSVC_REPLY_NONE, NULL, 0, "with status 200, not 204");
+	ks_reply_refused(f, 204, TE_IPC_KEYSVC_REPLY_NONE, "x", 1, "outside 0..0");
+	/* Refusals: error statuses only, printable, 1..255. */
+	{
+		const uint16_t ok[] = {400, 403, 404, 409, 500, 501};
+		const uint16_t bad[] = {0, 200, 204, 401, 413, 502, 999};
+
+		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+			ks_reply_ok(f, ok[i], TE_IPC_KEYSVC_REPLY_MESSAGE, "no", 2);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			ks_reply_refused(f, bad[i], TE_IPC_KEYSVC_REPLY_MESSAGE, "no", 2,
+			                 "not an error status");
+	}
+	ks_reply_ok(f, 403, TE_IPC_KEYSVC_REPLY_MESSAGE, text, TE_IPC_KEYSVC_MSG_MAX);
+	ks_reply_refused(f, 403, TE_IPC_KEYSVC_REPLY_MESSAGE, text, TE_IPC_KEYSVC_MSG_MAX + 1,
+	                 "message reply of 256 bytes outside 1..255");
+	ks_reply_refused(f, 403, TE_IPC_KEYSVC_REPLY_MESSAGE, text, 0, "outside 1..255");
+	ks_reply_refused(f, 400, TE_IPC_KEYSVC_REPLY_MESSAGE, "\x7f", 1, "not printable");
+	/* Unknown kinds. */
+	ks_reply_refused(f, 200, TE_IPC_KEYSVC_REPLY_MESSAGE + 1, "x", 1, "kind 9 is unknown");
+	ks_reply_refused(f, 200, 0xff, "x", 1, "kind 255 is unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1169,6 +1861,11 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_field_past_end, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_trailing_bytes, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_decoder_wrong_type, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keysvc_req_every_op, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keysvc_req_field_bounds, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keysvc_req_op_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keysvc_truncated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_keysvc_reply, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

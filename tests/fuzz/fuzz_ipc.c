@@ -4,8 +4,8 @@
  * The input is sent as one datagram through a SOCK_SEQPACKET socketpair
  * and read with te_ipc_recv; what it accepts is decoded by its type's
  * decoder.  Independently, the input is handed as a body to every decoder
- * (SIGN_DERIVED_REQ through BUNDLE_REPLY, the certificate and trust bundle
- * types included).
+ * (SIGN_DERIVED_REQ through KEYSVC_REPLY, the certificate, trust bundle
+ * and keys service types included).
  * Whatever decodes must re-encode to the very same bytes (and frame), or
  * the target aborts.
  */
@@ -40,6 +40,8 @@ static void decode_reencode(const te_ipc_msg *msg)
 	te_ipc_cert_req cert;
 	te_ipc_cert_reply crep;
 	te_ipc_bundle_reply br;
+	te_ipc_keysvc_req kq;
+	te_ipc_keysvc_reply kr;
 	te_err rc;
 
 	switch (msg->type) {
@@ -113,6 +115,24 @@ static void decode_reencode(const te_ipc_msg *msg)
 			abort();
 		rc = te_ipc_bundle_reply_encode(&br, &g_enc);
 		break;
+	case TE_IPC_KEYSVC_REQ:
+		if (te_ipc_keysvc_req_decode(msg, &kq) != TE_OK)
+			return;
+		/* Decoded strings are terminated within their bounds. */
+		if (strlen(kq.key_id) > TE_IPC_KEYSVC_ID_MAX ||
+		    strlen(kq.from_key_id) > TE_IPC_KEYSVC_ID_MAX ||
+		    strlen(kq.handle) > TE_IPC_KEYSVC_HANDLE_MAX ||
+		    kq.n_prefs > TE_IPC_KEYSVC_PREFS_MAX)
+			abort();
+		rc = te_ipc_keysvc_req_encode(&kq, &g_enc);
+		break;
+	case TE_IPC_KEYSVC_REPLY:
+		if (te_ipc_keysvc_reply_decode(msg, &kr) != TE_OK)
+			return;
+		if ((kr.kind == TE_IPC_KEYSVC_REPLY_NONE) != (kr.status == 204))
+			abort();
+		rc = te_ipc_keysvc_reply_encode(&kr, &g_enc);
+		break;
 	default:
 		/* The empty types: te_ipc_recv already held them to 0 bytes. */
 		if (msg->len != 0)
@@ -175,7 +195,7 @@ static void as_bodies(const uint8_t *data, size_t size)
 {
 	if (size > sizeof(g_msg.body))
 		return;
-	for (uint16_t t = TE_IPC_SIGN_DERIVED_REQ; t <= TE_IPC_BUNDLE_REPLY; t++) {
+	for (uint16_t t = TE_IPC_SIGN_DERIVED_REQ; t <= TE_IPC_KEYSVC_REPLY; t++) {
 		memset(&g_msg, 0, sizeof(g_msg));
 		g_msg.type = t;
 		g_msg.len = (uint32_t)size;
