@@ -570,8 +570,9 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		r->started_ms = api_now_ms();
 		*con_cls = r;
 		te_err_clear();
-		if (a->service == TE_DAEMON_SOCKET_KEYS)
-			return MHD_YES; /* routed once the body is in (api_keys.c) */
+		if (a->service == TE_DAEMON_SOCKET_KEYS || a->service == TE_DAEMON_SOCKET_CERTS ||
+		    a->service == TE_DAEMON_SOCKET_IDENTITY)
+			return MHD_YES; /* routed once the body is in (api_<service>.c) */
 		if (a->service != TE_DAEMON_SOCKET_WORKLOAD) {
 			char msg[96];
 
@@ -615,7 +616,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 	if (r->answered)
 		return MHD_YES;
 	r->answered = 1;
-	if (a->service == TE_DAEMON_SOCKET_KEYS) {
+	if (a->service != TE_DAEMON_SOCKET_WORKLOAD) {
 		te_api_call call = {
 		    .method = method,
 		    .url = url,
@@ -630,7 +631,12 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 
 		if (r->too_large)
 			return te_api_send_status(conn, 413, "request body too large");
-		return te_api_keys_handle(a, conn, &call);
+		switch (a->service) {
+		case TE_DAEMON_SOCKET_KEYS: return te_api_keys_handle(a, conn, &call);
+		case TE_DAEMON_SOCKET_CERTS: return te_api_certs_handle(a, conn, &call);
+		case TE_DAEMON_SOCKET_IDENTITY: return te_api_identity_handle(a, conn, &call);
+		default: return te_api_send_status(conn, 500, "internal error");
+		}
 	}
 	return api_last_call(a, conn, r);
 }

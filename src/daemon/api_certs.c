@@ -1,0 +1,12 @@
+/*
+ * api_certs.c - the certificates service (services-api.md) on its socket.
+ * Being written: every request is answered 501 until then.
+ */
+#include "daemon/api_int.h"
+
+enum MHD_Result te_api_certs_handle(te_api *a, struct MHD_Connection *conn, const te_api_call *c)
+{
+	(void)a;
+	(void)c;
+	return te_api_send_status(conn, 501, "the certificates API is not served by this build yet");
+}
