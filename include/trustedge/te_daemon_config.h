@@ -153,6 +153,11 @@ te_err te_daemon_config_parse(const char *name, const char *text, size_t len,
  * TE_DAEMON_DEV_MODULE, matched by the uid of the calling process. */
 te_err te_daemon_config_defaults(const char *dev_root, te_daemon_config **out) TE_MUST_CHECK
     TE_NONNULL(1, 2);
+/* Wipes the secrets (the connection string's key, HSM setting values
+ * such as a PIN) and leaves the rest usable: for a process that must not
+ * hold them, such as the daemon's API process after fork.  NULL is a
+ * no-op. */
+void te_daemon_config_wipe_secrets(te_daemon_config *dc);
 /* Wipes secrets and frees everything.  NULL is a no-op. */
 void te_daemon_config_free(te_daemon_config *cfg);
 

@@ -38,6 +38,12 @@ void te_secure_free(void *p);
  * so a server making a buffer per request does not pay for a mapping
  * each time.  0 turns the cache off and releases what it holds. */
 void te_secure_cache_set_max(size_t n);
+
+/* Wipes the freed small blocks the allocator keeps in its per-thread
+ * cache, which free() does not fill even with mallopt(M_PERTURB): call
+ * after a library that frees secrets without wiping (libyaml, parsing a
+ * configuration with a connection string) and before fork. */
+void te_heap_scrub(void);
 /* Size that was asked for when p was allocated. */
 size_t te_secure_size(const void *p);
 

@@ -1206,6 +1206,21 @@ out:
 	return rc;
 }
 
+void te_daemon_config_wipe_secrets(te_daemon_config *dc)
+{
+	if (dc == NULL)
+		return;
+	for (size_t i = 0; i < dc->n_hsm_settings; i++) {
+		char *v = (char *)dc->hsm_settings[i].value;
+
+		if (v != NULL)
+			te_memzero(v, strlen(v));
+	}
+	te_secure_free(dc->provisioning.sas_key); /* wipes */
+	dc->provisioning.sas_key = NULL;
+	dc->provisioning.sas_key_len = 0;
+}
+
 void te_daemon_config_free(te_daemon_config *dc)
 {
 	te_daemon_provisioning *p;

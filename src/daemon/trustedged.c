@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -108,9 +109,17 @@ static te_log_level td_log_level(te_daemon_log_level l)
 
 static te_err td_load(const td *d, te_daemon_config **out)
 {
+	te_err rc;
+
 	if (d->config_path != NULL)
-		return te_daemon_config_load(d->config_path, out);
-	return te_daemon_config_defaults(d->dev_root, out);
+		rc = te_daemon_config_load(d->config_path, out);
+	else
+		rc = te_daemon_config_defaults(d->dev_root, out);
+	/* libyaml frees its copies of the text (a connection string's key)
+	 * without wiping; M_PERTURB (main) fills most freed blocks, this the
+	 * rest, before any child is forked. */
+	te_heap_scrub();
+	return rc;
 }
 
 static void td_close(int *fd)
@@ -181,6 +190,13 @@ static te_err td_gen_start(td *d, td_gen *g)
 	TE_ENSURE(g->api >= 0, TE_ERR_IO, "fork: %s", strerror(errno));
 	if (g->api == 0) {
 		te_proc_child_setup("trustedged-api", self);
+		/* The API process holds no secret: not the connection
+		 * string's key nor a PIN it inherited with the config,
+		 * its own or the one a reload is replacing. */
+		for (size_t i = 0; i < 2; i++)
+			te_daemon_config_wipe_secrets(d->gens[i].dc);
+		te_daemon_config_wipe_secrets(g->dc);
+		(void)mallopt(M_PERTURB, 0); /* see main() */
 		for (size_t i = 0; i < n; i++)
 			close(keys_side[i]);
 		close(ctla[0]);
@@ -533,6 +549,13 @@ int main(int argc, char **argv)
 	for (size_t i = 0; i < TE_DAEMON_SOCKET__COUNT; i++)
 		d.ls.socks[i].fd = -1;
 	te_log_set_ident("trustedged");
+	/* glibc fills freed heap blocks: the configuration passes through
+	 * libyaml's buffers, which are freed without wiping, and a child
+	 * forked later would inherit a connection string's key there.  The
+	 * keys process keeps it on (OpenSSL frees some key material with
+	 * plain free); the API process, which holds no secret and handles
+	 * the request load, turns it off. */
+	(void)mallopt(M_PERTURB, 0xa5);
 	while ((opt = getopt_long(argc, argv, "c:l:hV", opts, NULL)) != -1) {
 		switch (opt) {
 		case 'c': d.config_path = optarg; break;
