@@ -98,32 +98,7 @@ static const struct {
     {"sign", TE_HSM_USAGE_SIGN},
 };
 
-static te_err sk_refuse(te_wl_status *st, int http, te_err err, const char *fmt, ...)
-    TE_PRINTF(4, 5);
-
-/* Fills the refusal and the thread's error detail with the same text. */
-static te_err sk_refuse(te_wl_status *st, int http, te_err err, const char *fmt, ...)
-{
-	va_list ap;
-
-	st->http_status = http;
-	va_start(ap, fmt);
-	vsnprintf(st->message, sizeof(st->message), fmt, ap);
-	va_end(ap);
-	return te_err_set(err, "%s", st->message);
-}
-
-#define SK_FAIL(...)                                                                               \
-	do {                                                                                       \
-		rc = sk_refuse(st, __VA_ARGS__);                                                   \
-		goto out;                                                                          \
-	} while (0)
-
-static void sk_status_ok(te_wl_status *st)
-{
-	st->http_status = 0;
-	st->message[0] = '\0';
-}
+#define SK_FAIL TE_HJ_FAIL
 
 /* s[0..n) equals the NUL-terminated lit. */
 static int sk_eq(const char *s, size_t n, const char *lit)
@@ -282,7 +257,7 @@ te_err te_svc_keys_route(const char *method, const char *path, const char *api_v
 		SK_FAIL(400, TE_ERR_INVALID_ARG, "invalid api-version");
 	TE_GUARD(sk_route_args(hit, segs, out));
 	out->id = hit->id;
-	sk_status_ok(st);
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK) {
 		out->id = TE_SVC_KEYS_ROUTE_NONE;
@@ -295,132 +270,6 @@ out:
 /* ------------------------------------------------------------------ */
 /* bodies */
 
-/* "application/json" with optional whitespace and parameters. */
-static int sk_is_json(const char *ct)
-{
-	static const char type[] = "application/json";
-	const char *p;
-
-	if (ct == NULL)
-		return 0;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	if (strncasecmp(ct, type, sizeof(type) - 1) != 0)
-		return 0;
-	p = ct + sizeof(type) - 1;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return *p == '\0' || *p == ';';
-}
-
-/* Nesting depth of the JSON text, counted lexically (strings skipped) so
- * that a deep document is refused before jansson recurses into it.  Only
- * a bound: whether the text is JSON at all is jansson's to say. */
-static size_t sk_json_depth(const uint8_t *p, size_t len)
-{
-	size_t depth = 0, max = 0;
-	int in_str = 0, esc = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = p[i];
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == '"') {
-			in_str = 1;
-		} else if (c == '{' || c == '[') {
-			if (++depth > max)
-				max = depth;
-		} else if ((c == '}' || c == ']') && depth > 0) {
-			depth--;
-		}
-	}
-	return max;
-}
-
-static te_err sk_load(const void *body, size_t len, const char *ct, json_t **doc, te_wl_status *st)
-{
-	te_err rc = TE_OK;
-	json_error_t jerr;
-
-	*doc = NULL;
-	if (!sk_is_json(ct))
-		SK_FAIL(415, TE_ERR_UNSUPPORTED, "request body must be application/json");
-	if (len > TE_SVC_KEYS_BODY_MAX)
-		SK_FAIL(413, TE_ERR_BUFFER_TOO_SMALL, "request body is larger than %u bytes",
-		        (unsigned)TE_SVC_KEYS_BODY_MAX);
-	if (body == NULL || len == 0)
-		SK_FAIL(422, TE_ERR_MALFORMED, "request body is not valid JSON");
-	if (sk_json_depth(body, len) > TE_SVC_KEYS_JSON_DEPTH_MAX)
-		SK_FAIL(422, TE_ERR_MALFORMED, "request body is nested too deeply");
-	/* Duplicates would let two parsers read two different requests. */
-	*doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (*doc == NULL)
-		SK_FAIL(422, TE_ERR_MALFORMED, "request body is not valid JSON");
-	if (!json_is_object(*doc))
-		SK_FAIL(400, TE_ERR_INVALID_ARG, "request body must be a JSON object");
-out:
-	if (rc != TE_OK) {
-		json_decref(*doc);
-		*doc = NULL;
-	}
-	return rc;
-}
-
-/* A string member of obj, named label in messages: *s is NULL when an
- * optional one is absent or null. */
-static te_err sk_get_str(json_t *obj, const char *key, const char *label, int required,
-                         const char **s, size_t *n, te_wl_status *st)
-{
-	te_err rc = TE_OK;
-	json_t *v = json_object_get(obj, key);
-
-	*s = NULL;
-	*n = 0;
-	if (v == NULL || (!required && json_is_null(v))) {
-		if (required)
-			SK_FAIL(400, TE_ERR_INVALID_ARG, "missing field '%s'", label);
-		goto out;
-	}
-	if (!json_is_string(v))
-		SK_FAIL(400, TE_ERR_INVALID_ARG, "field '%s' must be a string", label);
-	*s = json_string_value(v);
-	*n = json_string_length(v);
-out:
-	return rc;
-}
-
-/* Decodes the required base64 string member key into dst (min..max
- * bytes).  secret: the decoded bytes pass through secure memory only. */
-static te_err sk_get_b64(json_t *obj, const char *key, const char *label, size_t min, size_t max,
-                         int secret, uint8_t *dst, size_t *dst_len, te_wl_status *st)
-{
-	te_err rc = TE_OK;
-	const char *s;
-	size_t n;
-	te_buf b;
-
-	te_buf_init(&b, secret);
-	TE_GUARD(sk_get_str(obj, key, label, 1, &s, &n, st));
-	if (n > te_base64_encoded_len(max))
-		SK_FAIL(400, TE_ERR_INVALID_ARG, "field '%s' is too long", label);
-	if (te_base64_decode(s, n, &b) != TE_OK)
-		SK_FAIL(400, TE_ERR_INVALID_ARG, "field '%s' is not valid base64", label);
-	if (b.len < min || b.len > max)
-		SK_FAIL(400, TE_ERR_INVALID_ARG, "field '%s' must decode to %zu to %zu bytes",
-		        label, min, max);
-	if (b.len > 0)
-		memcpy(dst, b.data, b.len);
-	*dst_len = b.len;
-out:
-	te_buf_free(&b);
-	return rc;
-}
-
 /* A required key id member (HSM key-name rules). */
 static te_err sk_get_key_id(json_t *obj, const char *key, char *dst, te_wl_status *st)
 {
@@ -428,7 +277,7 @@ static te_err sk_get_key_id(json_t *obj, const char *key, char *dst, te_wl_statu
 	const char *s;
 	size_t n;
 
-	TE_GUARD(sk_get_str(obj, key, key, 1, &s, &n, st));
+	TE_GUARD(te_hj_get_str(obj, key, key, 1, &s, &n, st));
 	if (!sk_copy_key_id(s, n, dst))
 		SK_FAIL(400, TE_ERR_INVALID_ARG,
 		        "field '%s' must be 1 to %d characters of [A-Za-z0-9._-], not "
@@ -446,7 +295,7 @@ static te_err sk_get_handle(json_t *obj, const char *key, char *dst, te_wl_statu
 	const char *s;
 	size_t n;
 
-	TE_GUARD(sk_get_str(obj, key, key, 1, &s, &n, st));
+	TE_GUARD(te_hj_get_str(obj, key, key, 1, &s, &n, st));
 	if (n == 0 || n > TE_KEYHANDLE_TEXT_MAX)
 		SK_FAIL(400, TE_ERR_INVALID_ARG, "field '%s' is not a key handle", key);
 	for (size_t i = 0; i < n; i++) {
@@ -480,9 +329,10 @@ te_err te_svc_keys_parse_handle(const void *body, size_t len, const char *conten
 	json_t *doc = NULL;
 
 	memset(out, 0, sizeof(*out));
-	TE_GUARD(sk_load(body, len, content_type, &doc, st));
+	TE_GUARD(te_hj_load(body, len, content_type, TE_SVC_KEYS_BODY_MAX,
+	                    TE_SVC_KEYS_JSON_DEPTH_MAX, &doc, st));
 	TE_GUARD(sk_get_handle(doc, "keyHandle", out->key_handle, st));
-	sk_status_ok(st);
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK)
 		memset(out, 0, sizeof(*out));
@@ -546,7 +396,8 @@ te_err te_svc_keys_parse_key_create(const void *body, size_t len, const char *co
 	size_t n;
 
 	te_memzero(out, sizeof(*out));
-	TE_GUARD(sk_load(body, len, content_type, &doc, st));
+	TE_GUARD(te_hj_load(body, len, content_type, TE_SVC_KEYS_BODY_MAX,
+	                    TE_SVC_KEYS_JSON_DEPTH_MAX, &doc, st));
 	TE_GUARD(sk_get_key_id(doc, "keyId", out->key_id, st));
 	TE_GUARD(sk_get_length(doc, &out->length_bytes, st));
 	kb = json_object_get(doc, "keyBytes");
@@ -554,15 +405,15 @@ te_err te_svc_keys_parse_key_create(const void *body, size_t len, const char *co
 		if (out->length_bytes != 0)
 			SK_FAIL(400, TE_ERR_INVALID_ARG,
 			        "fields 'keyBytes' and 'lengthBytes' exclude each other");
-		TE_GUARD(sk_get_b64(doc, "keyBytes", "keyBytes", 1, TE_SVC_KEYS_KEY_BYTES_MAX, 1,
-		                    out->key_bytes, &out->key_bytes_len, st));
+		TE_GUARD(te_hj_get_b64(doc, "keyBytes", "keyBytes", 1, TE_SVC_KEYS_KEY_BYTES_MAX, 1,
+		                       out->key_bytes, &out->key_bytes_len, st));
 		out->import = 1;
 	}
-	TE_GUARD(sk_get_str(doc, "usage", "usage", 0, &s, &n, st));
+	TE_GUARD(te_hj_get_str(doc, "usage", "usage", 0, &s, &n, st));
 	out->usage = TE_HSM_USAGE_DERIVE | TE_HSM_USAGE_SIGN;
 	if (s != NULL)
 		TE_GUARD(sk_parse_usage(s, n, &out->usage, st));
-	sk_status_ok(st);
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK)
 		te_memzero(out, sizeof(*out));
@@ -610,16 +461,17 @@ te_err te_svc_keys_parse_keypair_create(const void *body, size_t len, const char
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	TE_GUARD(sk_load(body, len, content_type, &doc, st));
+	TE_GUARD(te_hj_load(body, len, content_type, TE_SVC_KEYS_BODY_MAX,
+	                    TE_SVC_KEYS_JSON_DEPTH_MAX, &doc, st));
 	TE_GUARD(sk_get_key_id(doc, "keyId", out->key_id, st));
-	TE_GUARD(sk_get_str(doc, "preferredAlgorithms", "preferredAlgorithms", 0, &s, &n, st));
+	TE_GUARD(te_hj_get_str(doc, "preferredAlgorithms", "preferredAlgorithms", 0, &s, &n, st));
 	if (s == NULL) {
 		out->algs[0] = TE_SVC_KEYS_PREF_ANY;
 		out->n_algs = 1;
 	} else {
 		TE_GUARD(sk_parse_prefs(s, n, out, st));
 	}
-	sk_status_ok(st);
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK)
 		memset(out, 0, sizeof(*out));
@@ -634,12 +486,13 @@ te_err te_svc_keys_parse_move(const void *body, size_t len, const char *content_
 	json_t *doc = NULL;
 
 	memset(out, 0, sizeof(*out));
-	TE_GUARD(sk_load(body, len, content_type, &doc, st));
+	TE_GUARD(te_hj_load(body, len, content_type, TE_SVC_KEYS_BODY_MAX,
+	                    TE_SVC_KEYS_JSON_DEPTH_MAX, &doc, st));
 	TE_GUARD(sk_get_key_id(doc, "from", out->from, st));
 	if (strcmp(out->from, to_key_id) == 0)
 		SK_FAIL(400, TE_ERR_INVALID_ARG,
 		        "source and destination of the move are the same key");
-	sk_status_ok(st);
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK)
 		memset(out, 0, sizeof(*out));
@@ -656,9 +509,10 @@ te_err te_svc_keys_parse_sign(const void *body, size_t len, const char *content_
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	TE_GUARD(sk_load(body, len, content_type, &doc, st));
+	TE_GUARD(te_hj_load(body, len, content_type, TE_SVC_KEYS_BODY_MAX,
+	                    TE_SVC_KEYS_JSON_DEPTH_MAX, &doc, st));
 	TE_GUARD(sk_get_handle(doc, "keyHandle", out->key_handle, st));
-	TE_GUARD(sk_get_str(doc, "algorithm", "algorithm", 1, &s, &n, st));
+	TE_GUARD(te_hj_get_str(doc, "algorithm", "algorithm", 1, &s, &n, st));
 	if (sk_eq(s, n, "ECDSA"))
 		out->alg = TE_SVC_KEYS_SIGN_ECDSA;
 	else if (sk_eq(s, n, "HMAC-SHA256"))
@@ -667,12 +521,12 @@ te_err te_svc_keys_parse_sign(const void *body, size_t len, const char *content_
 		SK_FAIL(400, TE_ERR_INVALID_ARG, "field 'algorithm' must be ECDSA or HMAC-SHA256");
 	TE_GUARD(sk_get_params(doc, &params, st));
 	if (out->alg == TE_SVC_KEYS_SIGN_ECDSA)
-		TE_GUARD(sk_get_b64(params, "digest", "parameters.digest", 1,
-		                    TE_SVC_KEYS_DIGEST_MAX, 0, out->data, &out->data_len, st));
+		TE_GUARD(te_hj_get_b64(params, "digest", "parameters.digest", 1,
+		                       TE_SVC_KEYS_DIGEST_MAX, 0, out->data, &out->data_len, st));
 	else
-		TE_GUARD(sk_get_b64(params, "message", "parameters.message", 0,
-		                    TE_SVC_KEYS_MESSAGE_MAX, 0, out->data, &out->data_len, st));
-	sk_status_ok(st);
+		TE_GUARD(te_hj_get_b64(params, "message", "parameters.message", 0,
+		                       TE_SVC_KEYS_MESSAGE_MAX, 0, out->data, &out->data_len, st));
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK)
 		memset(out, 0, sizeof(*out));
@@ -689,9 +543,10 @@ static te_err sk_parse_crypt(const void *body, size_t len, const char *content_t
 	size_t n;
 
 	te_memzero(out, sizeof(*out));
-	TE_GUARD(sk_load(body, len, content_type, &doc, st));
+	TE_GUARD(te_hj_load(body, len, content_type, TE_SVC_KEYS_BODY_MAX,
+	                    TE_SVC_KEYS_JSON_DEPTH_MAX, &doc, st));
 	TE_GUARD(sk_get_handle(doc, "keyHandle", out->key_handle, st));
-	TE_GUARD(sk_get_str(doc, "algorithm", "algorithm", 1, &s, &n, st));
+	TE_GUARD(te_hj_get_str(doc, "algorithm", "algorithm", 1, &s, &n, st));
 	if (sk_eq(s, n, "AEAD"))
 		out->alg = TE_SVC_KEYS_CRYPT_AEAD;
 	else if (encrypt && sk_eq(s, n, "RSA-PKCS1"))
@@ -705,18 +560,19 @@ static te_err sk_parse_crypt(const void *body, size_t len, const char *content_t
 		SK_FAIL(400, TE_ERR_INVALID_ARG, "field 'algorithm' must be AEAD");
 	if (out->alg == TE_SVC_KEYS_CRYPT_AEAD) {
 		TE_GUARD(sk_get_params(doc, &params, st));
-		TE_GUARD(sk_get_b64(params, "iv", "parameters.iv", 1, TE_SVC_KEYS_IV_MAX, 0,
-		                    out->iv, &out->iv_len, st));
-		TE_GUARD(sk_get_b64(params, "aad", "parameters.aad", 0, TE_SVC_KEYS_AAD_MAX, 0,
-		                    out->aad, &out->aad_len, st));
+		TE_GUARD(te_hj_get_b64(params, "iv", "parameters.iv", 1, TE_SVC_KEYS_IV_MAX, 0,
+		                       out->iv, &out->iv_len, st));
+		TE_GUARD(te_hj_get_b64(params, "aad", "parameters.aad", 0, TE_SVC_KEYS_AAD_MAX, 0,
+		                       out->aad, &out->aad_len, st));
 	}
 	if (encrypt)
-		TE_GUARD(sk_get_b64(doc, "plaintext", "plaintext", 0, TE_SVC_KEYS_PLAINTEXT_MAX, 1,
-		                    out->data, &out->data_len, st));
+		TE_GUARD(te_hj_get_b64(doc, "plaintext", "plaintext", 0, TE_SVC_KEYS_PLAINTEXT_MAX,
+		                       1, out->data, &out->data_len, st));
 	else
-		TE_GUARD(sk_get_b64(doc, "ciphertext", "ciphertext", 1, TE_SVC_KEYS_CIPHERTEXT_MAX,
-		                    0, out->data, &out->data_len, st));
-	sk_status_ok(st);
+		TE_GUARD(te_hj_get_b64(doc, "ciphertext", "ciphertext", 1,
+		                       TE_SVC_KEYS_CIPHERTEXT_MAX, 0, out->data, &out->data_len,
+		                       st));
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK)
 		te_memzero(out, sizeof(*out));
@@ -743,11 +599,12 @@ te_err te_svc_keys_parse_derive(const void *body, size_t len, const char *conten
 	json_t *doc = NULL;
 
 	memset(out, 0, sizeof(*out));
-	TE_GUARD(sk_load(body, len, content_type, &doc, st));
+	TE_GUARD(te_hj_load(body, len, content_type, TE_SVC_KEYS_BODY_MAX,
+	                    TE_SVC_KEYS_JSON_DEPTH_MAX, &doc, st));
 	TE_GUARD(sk_get_handle(doc, "baseKeyHandle", out->base_key_handle, st));
-	TE_GUARD(sk_get_b64(doc, "derivationData", "derivationData", 0, TE_SVC_KEYS_DERIVATION_MAX,
-	                    0, out->data, &out->data_len, st));
-	sk_status_ok(st);
+	TE_GUARD(te_hj_get_b64(doc, "derivationData", "derivationData", 0,
+	                       TE_SVC_KEYS_DERIVATION_MAX, 0, out->data, &out->data_len, st));
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK)
 		memset(out, 0, sizeof(*out));
@@ -786,7 +643,7 @@ te_err te_svc_keys_handle_open(te_keyhandle_mac_fn mac, void *arg, const char *t
 	if ((unsigned)h.kind >= 32 || !(kinds & (1u << h.kind)))
 		SK_FAIL(400, TE_ERR_INVALID_ARG, "%s", sk_kinds_text(kinds));
 	memcpy(out, &h, sizeof(h));
-	sk_status_ok(st);
+	te_hj_status_ok(st);
 out:
 	te_memzero(&h, sizeof(h));
 	return rc;
@@ -816,43 +673,6 @@ int te_svc_keys_principal_allows(const te_daemon_config *cfg, uid_t uid, const c
 /* ------------------------------------------------------------------ */
 /* replies */
 
-static int sk_dump_cb(const char *buffer, size_t size, void *data)
-{
-	return te_buf_append(data, buffer, size) == TE_OK ? 0 : -1;
-}
-
-/* Serialises doc straight into json (no intermediate string that would
- * need wiping), NUL-terminated; on failure json is as it was. */
-static te_err sk_dump(json_t *doc, te_buf *json)
-{
-	te_err rc = TE_OK;
-	size_t old = json->len;
-
-	TE_ENSURE(doc != NULL, TE_ERR_NO_MEMORY, "cannot build JSON reply");
-	TE_ENSURE(json_dump_callback(doc, sk_dump_cb, json, JSON_COMPACT) == 0, TE_ERR_NO_MEMORY,
-	          "cannot serialise JSON reply");
-	TE_GUARD(te_buf_reserve(json, 1));
-	json->data[json->len] = '\0';
-out:
-	if (rc != TE_OK && json->data != NULL) {
-		te_memzero(json->data + old, json->len - old);
-		json->len = old;
-	}
-	return rc;
-}
-
-/* {"<name>":"<text[0..n)>"}; text must be ASCII. */
-static te_err sk_reply_str(const char *name, const char *text, size_t n, te_buf *json)
-{
-	te_err rc = TE_OK;
-	json_t *doc = json_pack("{s:s%}", name, text, n);
-
-	TE_GUARD(sk_dump(doc, json));
-out:
-	json_decref(doc);
-	return rc;
-}
-
 te_err te_svc_keys_reply_handle(const char *handle, te_buf *json)
 {
 	te_err rc = TE_OK;
@@ -863,7 +683,7 @@ te_err te_svc_keys_reply_handle(const char *handle, te_buf *json)
 	for (size_t i = 0; i < n; i++)
 		TE_ENSURE(sk_b64url_char((unsigned char)handle[i]), TE_ERR_INVALID_ARG,
 		          "key handle reply: handle outside base64url");
-	TE_GUARD(sk_reply_str("keyHandle", handle, n, json));
+	TE_GUARD(te_hj_reply_str("keyHandle", handle, n, json));
 out:
 	return rc;
 }
@@ -907,7 +727,7 @@ te_err te_svc_keys_reply_b64(te_svc_keys_field field, const uint8_t *data, size_
 	/* The base64 text is kept in secure memory: a plaintext or key
 	 * reply carries the caller's secret. */
 	TE_GUARD(te_base64_encode(data, len, &b64));
-	TE_GUARD(sk_reply_str(name, b64.len > 0 ? (const char *)b64.data : "", b64.len, json));
+	TE_GUARD(te_hj_reply_str(name, b64.len > 0 ? (const char *)b64.data : "", b64.len, json));
 out:
 	te_buf_free(&b64);
 	return rc;
@@ -922,19 +742,12 @@ te_err te_svc_keys_reply_value_text(const char *text, te_buf *json)
 	for (size_t i = 0; i < n; i++)
 		TE_ENSURE(text[i] >= 0x20 && text[i] < 0x7f, TE_ERR_INVALID_ARG,
 		          "value reply: text outside printable ASCII");
-	TE_GUARD(sk_reply_str("value", text, n, json));
+	TE_GUARD(te_hj_reply_str("value", text, n, json));
 out:
 	return rc;
 }
 
 te_err te_svc_keys_reply_error(const te_wl_status *st, te_buf *json)
 {
-	te_err rc = TE_OK;
-	size_t n = strnlen(st->message, sizeof(st->message));
-
-	TE_ENSURE(n < sizeof(st->message), TE_ERR_INVALID_ARG, "status message is not terminated");
-	/* json_stringn refuses text that is not UTF-8; ours is ASCII. */
-	TE_GUARD(sk_reply_str("message", st->message, n, json));
-out:
-	return rc;
+	return te_hj_reply_error(st, json);
 }

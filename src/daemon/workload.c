@@ -42,19 +42,33 @@ typedef struct te_wl_tmpl {
 
 static const te_wl_tmpl te_wl_routes[] = {
     {TE_WL_ROUTE_LIST_MODULES, "GET", TE_WL_API_2018_06_28, 1, {"modules"}},
-    {TE_WL_ROUTE_SIGN, "POST", TE_WL_API_2018_06_28, 5,
+    {TE_WL_ROUTE_SIGN,
+     "POST",
+     TE_WL_API_2018_06_28,
+     5,
      {"modules", TE_WL_NAME, "genid", TE_WL_GENID, "sign"}},
-    {TE_WL_ROUTE_ENCRYPT, "POST", TE_WL_API_2018_06_28, 5,
+    {TE_WL_ROUTE_ENCRYPT,
+     "POST",
+     TE_WL_API_2018_06_28,
+     5,
      {"modules", TE_WL_NAME, "genid", TE_WL_GENID, "encrypt"}},
-    {TE_WL_ROUTE_DECRYPT, "POST", TE_WL_API_2018_06_28, 5,
+    {TE_WL_ROUTE_DECRYPT,
+     "POST",
+     TE_WL_API_2018_06_28,
+     5,
      {"modules", TE_WL_NAME, "genid", TE_WL_GENID, "decrypt"}},
-    {TE_WL_ROUTE_CERT_IDENTITY, "POST", TE_WL_API_2018_06_28, 4,
+    {TE_WL_ROUTE_CERT_IDENTITY,
+     "POST",
+     TE_WL_API_2018_06_28,
+     4,
      {"modules", TE_WL_NAME, "certificate", "identity"}},
-    {TE_WL_ROUTE_CERT_SERVER, "POST", TE_WL_API_2018_06_28, 6,
+    {TE_WL_ROUTE_CERT_SERVER,
+     "POST",
+     TE_WL_API_2018_06_28,
+     6,
      {"modules", TE_WL_NAME, "genid", TE_WL_GENID, "certificate", "server"}},
     {TE_WL_ROUTE_TRUST_BUNDLE, "GET", TE_WL_API_2018_06_28, 1, {"trust-bundle"}},
-    {TE_WL_ROUTE_MANIFEST_TRUST_BUNDLE, "GET", TE_WL_API_2020_07_07, 1,
-     {"manifest-trust-bundle"}},
+    {TE_WL_ROUTE_MANIFEST_TRUST_BUNDLE, "GET", TE_WL_API_2020_07_07, 1, {"manifest-trust-bundle"}},
 };
 
 static const struct {
@@ -67,32 +81,7 @@ static const struct {
     {"2022-08-03", TE_WL_API_2022_08_03},
 };
 
-static te_err te_wl_refuse(te_wl_status *st, int http, te_err err, const char *fmt, ...)
-    TE_PRINTF(4, 5);
-
-/* Fills the refusal and the thread's error detail with the same text. */
-static te_err te_wl_refuse(te_wl_status *st, int http, te_err err, const char *fmt, ...)
-{
-	va_list ap;
-
-	st->http_status = http;
-	va_start(ap, fmt);
-	vsnprintf(st->message, sizeof(st->message), fmt, ap);
-	va_end(ap);
-	return te_err_set(err, "%s", st->message);
-}
-
-#define TE_WL_FAIL(...)                                                        \
-	do {                                                                   \
-		rc = te_wl_refuse(st, __VA_ARGS__);                            \
-		goto out;                                                      \
-	} while (0)
-
-static void te_wl_status_ok(te_wl_status *st)
-{
-	st->http_status = 0;
-	st->message[0] = '\0';
-}
+#define TE_WL_FAIL TE_HJ_FAIL
 
 /* ------------------------------------------------------------------ */
 /* routing */
@@ -114,7 +103,7 @@ static int te_wl_id_char(unsigned char c)
 }
 
 static te_err te_wl_copy_id(const te_wl_seg *s, char *dst, size_t max, const char *what,
-			    te_wl_status *st)
+                            te_wl_status *st)
 {
 	te_err rc = TE_OK;
 
@@ -122,8 +111,8 @@ static te_err te_wl_copy_id(const te_wl_seg *s, char *dst, size_t max, const cha
 		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "%s must be 1 to %zu characters", what, max);
 	for (size_t i = 0; i < s->n; i++) {
 		if (!te_wl_id_char((unsigned char)s->p[i]))
-			TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "%s contains a character that is not allowed",
-				   what);
+			TE_WL_FAIL(400, TE_ERR_INVALID_ARG,
+			           "%s contains a character that is not allowed", what);
 	}
 	memcpy(dst, s->p, s->n);
 	dst[s->n] = '\0';
@@ -147,7 +136,7 @@ static te_err te_wl_split(const char *path, te_wl_seg *segs, size_t *nseg, te_wl
 		unsigned char c = (unsigned char)path[i];
 		if (c <= 0x20 || c >= 0x7f)
 			TE_WL_FAIL(400, TE_ERR_INVALID_ARG,
-				   "request path contains a byte outside printable ASCII");
+			           "request path contains a byte outside printable ASCII");
 	}
 	/* "/" alone has no segments (and matches no route). */
 	start = 1;
@@ -161,7 +150,7 @@ static te_err te_wl_split(const char *path, te_wl_seg *segs, size_t *nseg, te_wl
 		 * different normalisers: refuse them rather than guess. */
 		if (s.n == 0 || te_wl_seg_is(&s, ".") || te_wl_seg_is(&s, ".."))
 			TE_WL_FAIL(400, TE_ERR_INVALID_ARG,
-				   "request path has an empty, '.' or '..' segment");
+			           "request path has an empty, '.' or '..' segment");
 		if (n < TE_WL_SEG_MAX)
 			segs[n] = s;
 		n++;
@@ -197,7 +186,7 @@ static int te_wl_tmpl_matches(const te_wl_tmpl *t, const te_wl_seg *segs, size_t
 }
 
 te_err te_wl_route(const char *method, const char *path, const char *api_version,
-		   te_wl_route_t *out)
+                   te_wl_route_t *out)
 {
 	te_err rc = TE_OK;
 	te_wl_status *st = &out->status;
@@ -233,13 +222,13 @@ te_err te_wl_route(const char *method, const char *path, const char *api_version
 	for (size_t i = 0; i < nseg; i++) {
 		if (strcmp(hit->seg[i], TE_WL_NAME) == 0)
 			TE_GUARD(te_wl_copy_id(&segs[i], out->name, TE_IPC_MODULE_MAX,
-					       "module name", st));
+			                       "module name", st));
 		else if (strcmp(hit->seg[i], TE_WL_GENID) == 0)
 			TE_GUARD(te_wl_copy_id(&segs[i], out->genid, TE_IPC_GENID_MAX,
-					       "generation id", st));
+			                       "generation id", st));
 	}
 	out->id = hit->id;
-	te_wl_status_ok(st);
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK) {
 		out->id = TE_WL_ROUTE_NONE;
@@ -252,133 +241,8 @@ out:
 /* ------------------------------------------------------------------ */
 /* bodies */
 
-/* "application/json" with optional whitespace and parameters. */
-static int te_wl_is_json(const char *ct)
-{
-	static const char type[] = "application/json";
-	const char *p;
-
-	if (ct == NULL)
-		return 0;
-	while (*ct == ' ' || *ct == '\t')
-		ct++;
-	if (strncasecmp(ct, type, sizeof(type) - 1) != 0)
-		return 0;
-	p = ct + sizeof(type) - 1;
-	while (*p == ' ' || *p == '\t')
-		p++;
-	return *p == '\0' || *p == ';';
-}
-
-/* Nesting depth of the JSON text, counted lexically (strings skipped) so
- * that a deep document is refused before jansson recurses into it.  Only
- * a bound: whether the text is JSON at all is jansson's to say. */
-static size_t te_wl_json_depth(const uint8_t *p, size_t len)
-{
-	size_t depth = 0, max = 0;
-	int in_str = 0, esc = 0;
-
-	for (size_t i = 0; i < len; i++) {
-		uint8_t c = p[i];
-		if (in_str) {
-			if (esc)
-				esc = 0;
-			else if (c == '\\')
-				esc = 1;
-			else if (c == '"')
-				in_str = 0;
-		} else if (c == '"') {
-			in_str = 1;
-		} else if (c == '{' || c == '[') {
-			if (++depth > max)
-				max = depth;
-		} else if ((c == '}' || c == ']') && depth > 0) {
-			depth--;
-		}
-	}
-	return max;
-}
-
-static te_err te_wl_load(const void *body, size_t len, const char *ct, json_t **doc,
-			 te_wl_status *st)
-{
-	te_err rc = TE_OK;
-	json_error_t jerr;
-
-	*doc = NULL;
-	if (!te_wl_is_json(ct))
-		TE_WL_FAIL(415, TE_ERR_UNSUPPORTED, "request body must be application/json");
-	if (len > TE_WL_BODY_MAX)
-		TE_WL_FAIL(413, TE_ERR_BUFFER_TOO_SMALL, "request body is larger than %u bytes",
-			   (unsigned)TE_WL_BODY_MAX);
-	if (body == NULL || len == 0)
-		TE_WL_FAIL(422, TE_ERR_MALFORMED, "request body is not valid JSON");
-	if (te_wl_json_depth(body, len) > TE_WL_JSON_DEPTH_MAX)
-		TE_WL_FAIL(422, TE_ERR_MALFORMED, "request body is nested too deeply");
-	/* Duplicates would let two parsers read two different requests. */
-	*doc = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
-	if (*doc == NULL)
-		TE_WL_FAIL(422, TE_ERR_MALFORMED, "request body is not valid JSON");
-	if (!json_is_object(*doc))
-		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "request body must be a JSON object");
-out:
-	if (rc != TE_OK) {
-		json_decref(*doc);
-		*doc = NULL;
-	}
-	return rc;
-}
-
-/* A string member: *s is NULL when an optional one is absent or null. */
-static te_err te_wl_get_str(json_t *doc, const char *field, int required, const char **s,
-			    size_t *n, te_wl_status *st)
-{
-	te_err rc = TE_OK;
-	json_t *v = json_object_get(doc, field);
-
-	*s = NULL;
-	*n = 0;
-	if (v == NULL || (!required && json_is_null(v))) {
-		if (required)
-			TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "missing field '%s'", field);
-		goto out;
-	}
-	if (!json_is_string(v))
-		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "field '%s' must be a string", field);
-	*s = json_string_value(v);
-	*n = json_string_length(v);
-out:
-	return rc;
-}
-
-/* Decodes the base64 string member field into dst (min..max bytes). */
-static te_err te_wl_get_b64(json_t *doc, const char *field, size_t min, size_t max, int secret,
-			    uint8_t *dst, size_t *dst_len, te_wl_status *st)
-{
-	te_err rc = TE_OK;
-	const char *s;
-	size_t n;
-	te_buf b;
-
-	te_buf_init(&b, secret);
-	TE_GUARD(te_wl_get_str(doc, field, 1, &s, &n, st));
-	if (n > te_base64_encoded_len(max))
-		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "field '%s' is too long", field);
-	if (te_base64_decode(s, n, &b) != TE_OK)
-		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "field '%s' is not valid base64", field);
-	if (b.len < min || b.len > max)
-		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "field '%s' must decode to %zu to %zu bytes",
-			   field, min, max);
-	if (b.len > 0)
-		memcpy(dst, b.data, b.len);
-	*dst_len = b.len;
-out:
-	te_buf_free(&b);
-	return rc;
-}
-
-te_err te_wl_parse_sign(const void *body, size_t len, const char *content_type,
-			te_wl_sign_req *out, te_wl_status *st)
+te_err te_wl_parse_sign(const void *body, size_t len, const char *content_type, te_wl_sign_req *out,
+                        te_wl_status *st)
 {
 	te_err rc = TE_OK;
 	json_t *doc = NULL;
@@ -386,18 +250,20 @@ te_err te_wl_parse_sign(const void *body, size_t len, const char *content_type,
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	TE_GUARD(te_wl_load(body, len, content_type, &doc, st));
-	TE_GUARD(te_wl_get_str(doc, "keyId", 1, &s, &n, st));
-	if (!((n == 7 && memcmp(s, "primary", 7) == 0) || (n == 9 && memcmp(s, "secondary", 9) == 0)))
+	TE_GUARD(
+	    te_hj_load(body, len, content_type, TE_WL_BODY_MAX, TE_WL_JSON_DEPTH_MAX, &doc, st));
+	TE_GUARD(te_hj_get_str(doc, "keyId", "keyId", 1, &s, &n, st));
+	if (!((n == 7 && memcmp(s, "primary", 7) == 0) ||
+	      (n == 9 && memcmp(s, "secondary", 9) == 0)))
 		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "field 'keyId' must be primary or secondary");
 	memcpy(out->key_id, s, n);
 	out->key_id[n] = '\0';
-	TE_GUARD(te_wl_get_str(doc, "algo", 1, &s, &n, st));
+	TE_GUARD(te_hj_get_str(doc, "algo", "algo", 1, &s, &n, st));
 	if (!(n == 10 && memcmp(s, "HMACSHA256", 10) == 0))
 		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "field 'algo' must be HMACSHA256");
-	TE_GUARD(te_wl_get_b64(doc, "data", 0, TE_IPC_SIGN_DATA_MAX, 0, out->data, &out->data_len,
-			       st));
-	te_wl_status_ok(st);
+	TE_GUARD(te_hj_get_b64(doc, "data", "data", 0, TE_IPC_SIGN_DATA_MAX, 0, out->data,
+	                       &out->data_len, st));
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK)
 		memset(out, 0, sizeof(*out));
@@ -405,24 +271,25 @@ out:
 	return rc;
 }
 
-static te_err te_wl_parse_crypt(const void *body, size_t len, const char *content_type,
-				int encrypt, te_wl_crypt_req *out, te_wl_status *st)
+static te_err te_wl_parse_crypt(const void *body, size_t len, const char *content_type, int encrypt,
+                                te_wl_crypt_req *out, te_wl_status *st)
 {
 	te_err rc = TE_OK;
 	json_t *doc = NULL;
 
 	te_memzero(out, sizeof(*out));
-	TE_GUARD(te_wl_load(body, len, content_type, &doc, st));
+	TE_GUARD(
+	    te_hj_load(body, len, content_type, TE_WL_BODY_MAX, TE_WL_JSON_DEPTH_MAX, &doc, st));
 	if (encrypt)
-		TE_GUARD(te_wl_get_b64(doc, "plaintext", 0, TE_IPC_CRYPT_DATA_MAX, 1, out->data,
-				       &out->data_len, st));
+		TE_GUARD(te_hj_get_b64(doc, "plaintext", "plaintext", 0, TE_IPC_CRYPT_DATA_MAX, 1,
+		                       out->data, &out->data_len, st));
 	else
-		TE_GUARD(te_wl_get_b64(doc, "ciphertext", 1,
-				       TE_IPC_CRYPT_DATA_MAX + TE_IPC_CRYPT_OVERHEAD_MAX, 0,
-				       out->data, &out->data_len, st));
-	TE_GUARD(te_wl_get_b64(doc, "initializationVector", 1, TE_IPC_IV_MAX, 0, out->iv,
-			       &out->iv_len, st));
-	te_wl_status_ok(st);
+		TE_GUARD(te_hj_get_b64(doc, "ciphertext", "ciphertext", 1,
+		                       TE_IPC_CRYPT_DATA_MAX + TE_IPC_CRYPT_OVERHEAD_MAX, 0,
+		                       out->data, &out->data_len, st));
+	TE_GUARD(te_hj_get_b64(doc, "initializationVector", "initializationVector", 1,
+	                       TE_IPC_IV_MAX, 0, out->iv, &out->iv_len, st));
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK)
 		te_memzero(out, sizeof(*out));
@@ -431,13 +298,13 @@ out:
 }
 
 te_err te_wl_parse_encrypt(const void *body, size_t len, const char *content_type,
-			   te_wl_crypt_req *out, te_wl_status *st)
+                           te_wl_crypt_req *out, te_wl_status *st)
 {
 	return te_wl_parse_crypt(body, len, content_type, 1, out, st);
 }
 
 te_err te_wl_parse_decrypt(const void *body, size_t len, const char *content_type,
-			   te_wl_crypt_req *out, te_wl_status *st)
+                           te_wl_crypt_req *out, te_wl_status *st)
 {
 	return te_wl_parse_crypt(body, len, content_type, 0, out, st);
 }
@@ -484,11 +351,11 @@ te_err te_wl_parse_rfc3339(const char *s, size_t len, int64_t *epoch)
 	mi = te_wl_digits(s + 14, 2);
 	sec = te_wl_digits(s + 17, 2);
 	TE_ENSURE(s[4] == '-' && s[7] == '-' && (s[10] == 'T' || s[10] == 't') && s[13] == ':' &&
-			  s[16] == ':',
-		  TE_ERR_INVALID_ARG, "not an RFC 3339 date-time");
+	              s[16] == ':',
+	          TE_ERR_INVALID_ARG, "not an RFC 3339 date-time");
 	TE_ENSURE(y >= 0 && mo >= 1 && mo <= 12 && d >= 1 && h >= 0 && h <= 23 && mi >= 0 &&
-			  mi <= 59 && sec >= 0 && sec <= 59,
-		  TE_ERR_INVALID_ARG, "RFC 3339 date-time out of range");
+	              mi <= 59 && sec >= 0 && sec <= 59,
+	          TE_ERR_INVALID_ARG, "RFC 3339 date-time out of range");
 	leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 	dim = mdays[mo - 1] + (mo == 2 && leap);
 	TE_ENSURE(d <= dim, TE_ERR_INVALID_ARG, "RFC 3339 date-time out of range");
@@ -497,25 +364,25 @@ te_err te_wl_parse_rfc3339(const char *s, size_t len, int64_t *epoch)
 		while (i < len && s[i] >= '0' && s[i] <= '9')
 			i++;
 		TE_ENSURE(i > start && i - start <= 9, TE_ERR_INVALID_ARG,
-			  "RFC 3339 fraction of a second must have 1 to 9 digits");
+		          "RFC 3339 fraction of a second must have 1 to 9 digits");
 	}
 	TE_ENSURE(i < len, TE_ERR_INVALID_ARG, "RFC 3339 date-time has no time zone");
 	if (s[i] == 'Z' || s[i] == 'z') {
 		i++;
 	} else {
 		TE_ENSURE((s[i] == '+' || s[i] == '-') && len - i == 6 && s[i + 3] == ':',
-			  TE_ERR_INVALID_ARG, "RFC 3339 time zone must be Z or +hh:mm");
+		          TE_ERR_INVALID_ARG, "RFC 3339 time zone must be Z or +hh:mm");
 		sign = s[i] == '+' ? 1 : -1;
 		oh = te_wl_digits(s + i + 1, 2);
 		om = te_wl_digits(s + i + 4, 2);
 		TE_ENSURE(oh >= 0 && oh <= 23 && om >= 0 && om <= 59, TE_ERR_INVALID_ARG,
-			  "RFC 3339 time zone out of range");
+		          "RFC 3339 time zone out of range");
 		i += 6;
 	}
 	TE_ENSURE(i == len, TE_ERR_INVALID_ARG, "RFC 3339 date-time has trailing characters");
 	/* Local time = UTC + offset, so UTC = local - offset. */
 	*epoch = te_wl_days(y, mo, d) * 86400 + (int64_t)h * 3600 + mi * 60 + sec -
-		 (int64_t)sign * (oh * 3600 + om * 60);
+	         (int64_t)sign * (oh * 3600 + om * 60);
 out:
 	return rc;
 }
@@ -526,19 +393,19 @@ static te_err te_wl_get_expiration(json_t *doc, te_wl_cert_req *out, te_wl_statu
 	const char *s;
 	size_t n;
 
-	TE_GUARD(te_wl_get_str(doc, "expiration", 0, &s, &n, st));
+	TE_GUARD(te_hj_get_str(doc, "expiration", "expiration", 0, &s, &n, st));
 	if (s == NULL)
 		goto out;
 	if (te_wl_parse_rfc3339(s, n, &out->expiration) != TE_OK)
 		TE_WL_FAIL(400, TE_ERR_INVALID_ARG,
-			   "field 'expiration' must be an RFC 3339 date-time");
+		           "field 'expiration' must be an RFC 3339 date-time");
 	out->has_expiration = 1;
 out:
 	return rc;
 }
 
 te_err te_wl_parse_server_cert(const void *body, size_t len, const char *content_type,
-			       te_wl_cert_req *out, te_wl_status *st)
+                               te_wl_cert_req *out, te_wl_status *st)
 {
 	te_err rc = TE_OK;
 	json_t *doc = NULL;
@@ -546,23 +413,24 @@ te_err te_wl_parse_server_cert(const void *body, size_t len, const char *content
 	size_t n;
 
 	memset(out, 0, sizeof(*out));
-	TE_GUARD(te_wl_load(body, len, content_type, &doc, st));
-	TE_GUARD(te_wl_get_str(doc, "commonName", 1, &s, &n, st));
+	TE_GUARD(
+	    te_hj_load(body, len, content_type, TE_WL_BODY_MAX, TE_WL_JSON_DEPTH_MAX, &doc, st));
+	TE_GUARD(te_hj_get_str(doc, "commonName", "commonName", 1, &s, &n, st));
 	if (n == 0 || n > TE_WL_COMMON_NAME_MAX)
 		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "field 'commonName' must be 1 to %d characters",
-			   TE_WL_COMMON_NAME_MAX);
+		           TE_WL_COMMON_NAME_MAX);
 	/* DNS names and IPv4/IPv6 literals only: the name goes into a SAN. */
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
 		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
 		      c == '.' || c == '-' || c == ':' || c == '_'))
 			TE_WL_FAIL(400, TE_ERR_INVALID_ARG,
-				   "field 'commonName' must be a host name or IP address");
+			           "field 'commonName' must be a host name or IP address");
 	}
 	memcpy(out->common_name, s, n);
 	out->common_name[n] = '\0';
 	TE_GUARD(te_wl_get_expiration(doc, out, st));
-	te_wl_status_ok(st);
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK)
 		memset(out, 0, sizeof(*out));
@@ -571,7 +439,7 @@ out:
 }
 
 te_err te_wl_parse_identity_cert(const void *body, size_t len, const char *content_type,
-				 te_wl_cert_req *out, te_wl_status *st)
+                                 te_wl_cert_req *out, te_wl_status *st)
 {
 	te_err rc = TE_OK;
 	json_t *doc = NULL;
@@ -580,12 +448,13 @@ te_err te_wl_parse_identity_cert(const void *body, size_t len, const char *conte
 	/* The body is optional for identity certificates (workload-api.md):
 	 * an empty one means "no expiration asked", whatever its type. */
 	if (len == 0) {
-		te_wl_status_ok(st);
+		te_hj_status_ok(st);
 		goto out;
 	}
-	TE_GUARD(te_wl_load(body, len, content_type, &doc, st));
+	TE_GUARD(
+	    te_hj_load(body, len, content_type, TE_WL_BODY_MAX, TE_WL_JSON_DEPTH_MAX, &doc, st));
 	TE_GUARD(te_wl_get_expiration(doc, out, st));
-	te_wl_status_ok(st);
+	te_hj_status_ok(st);
 out:
 	if (rc != TE_OK)
 		memset(out, 0, sizeof(*out));
@@ -595,31 +464,6 @@ out:
 
 /* ------------------------------------------------------------------ */
 /* replies */
-
-static int te_wl_dump_cb(const char *buffer, size_t size, void *data)
-{
-	return te_buf_append(data, buffer, size) == TE_OK ? 0 : -1;
-}
-
-/* Serialises doc straight into json (no intermediate string that would
- * need wiping), NUL-terminated; on failure json is as it was. */
-static te_err te_wl_dump(json_t *doc, te_buf *json)
-{
-	te_err rc = TE_OK;
-	size_t old = json->len;
-
-	TE_ENSURE(doc != NULL, TE_ERR_NO_MEMORY, "cannot build JSON reply");
-	TE_ENSURE(json_dump_callback(doc, te_wl_dump_cb, json, JSON_COMPACT) == 0,
-		  TE_ERR_NO_MEMORY, "cannot serialise JSON reply");
-	TE_GUARD(te_buf_reserve(json, 1));
-	json->data[json->len] = '\0';
-out:
-	if (rc != TE_OK && json->data != NULL) {
-		te_memzero(json->data + old, json->len - old);
-		json->len = old;
-	}
-	return rc;
-}
 
 /* {"<field>":"<base64 of data>"}; the base64 text is kept in secure
  * memory because a decrypt reply carries the module's plaintext. */
@@ -633,7 +477,7 @@ static te_err te_wl_reply_b64(const char *field, const uint8_t *data, size_t len
 	TE_ENSURE(data != NULL || len == 0, TE_ERR_INVALID_ARG, "reply data is missing");
 	TE_GUARD(te_base64_encode(data, len, &b64));
 	doc = json_pack("{s:s%}", field, b64.len > 0 ? (const char *)b64.data : "", b64.len);
-	TE_GUARD(te_wl_dump(doc, json));
+	TE_GUARD(te_hj_dump(doc, json));
 out:
 	json_decref(doc);
 	te_buf_free(&b64);
@@ -645,7 +489,7 @@ te_err te_wl_reply_sign(const uint8_t *digest, size_t len, te_buf *json)
 	te_err rc = TE_OK;
 
 	TE_ENSURE(digest != NULL && len >= 1 && len <= TE_IPC_DIGEST_MAX, TE_ERR_INVALID_ARG,
-		  "digest must be 1 to %d bytes", TE_IPC_DIGEST_MAX);
+	          "digest must be 1 to %d bytes", TE_IPC_DIGEST_MAX);
 	TE_GUARD(te_wl_reply_b64("digest", digest, len, json));
 out:
 	return rc;
@@ -656,9 +500,9 @@ te_err te_wl_reply_crypt(const char *field, const uint8_t *data, size_t len, te_
 	te_err rc = TE_OK;
 
 	TE_ENSURE(strcmp(field, "ciphertext") == 0 || strcmp(field, "plaintext") == 0,
-		  TE_ERR_INVALID_ARG, "crypt reply field must be ciphertext or plaintext");
+	          TE_ERR_INVALID_ARG, "crypt reply field must be ciphertext or plaintext");
 	TE_ENSURE(len <= TE_IPC_CRYPT_DATA_MAX + TE_IPC_CRYPT_OVERHEAD_MAX, TE_ERR_INVALID_ARG,
-		  "crypt reply of %zu bytes is too large", len);
+	          "crypt reply of %zu bytes is too large", len);
 	TE_GUARD(te_wl_reply_b64(field, data, len, json));
 out:
 	return rc;
@@ -666,17 +510,7 @@ out:
 
 te_err te_wl_reply_error(const te_wl_status *st, te_buf *json)
 {
-	te_err rc = TE_OK;
-	json_t *doc = NULL;
-	size_t n = strnlen(st->message, sizeof(st->message));
-
-	TE_ENSURE(n < sizeof(st->message), TE_ERR_INVALID_ARG, "status message is not terminated");
-	/* json_stringn refuses text that is not UTF-8; ours is ASCII. */
-	doc = json_pack("{s:s%}", "message", st->message, n);
-	TE_GUARD(te_wl_dump(doc, json));
-out:
-	json_decref(doc);
-	return rc;
+	return te_hj_reply_error(st, json);
 }
 
 te_err te_wl_reply_modules(const char *const *names, size_t n, te_buf *json)
@@ -689,16 +523,17 @@ te_err te_wl_reply_modules(const char *const *names, size_t n, te_buf *json)
 	for (size_t i = 0; i < n; i++) {
 		/* ModuleDetails: this daemon does not run modules (yet), so
 		 * config is empty and the runtime status unknown. */
-		json_t *m = json_pack("{s:s, s:s, s:s, s:{s:{}, s:[]}, s:{s:{s:s}}}", "id", names[i],
-				      "name", names[i], "type", "trustedge", "config", "settings",
-				      "env", "status", "runtimeStatus", "status", "unknown");
+		json_t *m =
+		    json_pack("{s:s, s:s, s:s, s:{s:{}, s:[]}, s:{s:{s:s}}}", "id", names[i],
+		              "name", names[i], "type", "trustedge", "config", "settings", "env",
+		              "status", "runtimeStatus", "status", "unknown");
 
 		TE_ENSURE(m != NULL && json_array_append_new(list, m) == 0, TE_ERR_NO_MEMORY,
-			  "cannot build JSON reply");
+		          "cannot build JSON reply");
 	}
 	doc = json_pack("{s:o}", "modules", list);
 	list = NULL; /* owned by doc, even when json_pack failed */
-	TE_GUARD(te_wl_dump(doc, json));
+	TE_GUARD(te_hj_dump(doc, json));
 out:
 	json_decref(list);
 	json_decref(doc);
@@ -713,15 +548,15 @@ static te_err te_wl_format_time(int64_t t, char out[32])
 	struct tm tm;
 
 	TE_ENSURE((int64_t)tt == t && gmtime_r(&tt, &tm) != NULL, TE_ERR_INVALID_ARG,
-		  "time %lld cannot be shown", (long long)t);
+	          "time %lld cannot be shown", (long long)t);
 	TE_ENSURE(strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm) != 0, TE_ERR_INVALID_ARG,
-		  "time %lld cannot be shown", (long long)t);
+	          "time %lld cannot be shown", (long long)t);
 out:
 	return rc;
 }
 
-te_err te_wl_reply_cert(const char *cert_pem, size_t cert_len, const char *key_pem,
-			size_t key_len, int64_t expiration, te_buf *json)
+te_err te_wl_reply_cert(const char *cert_pem, size_t cert_len, const char *key_pem, size_t key_len,
+                        int64_t expiration, te_buf *json)
 {
 	te_err rc = TE_OK;
 	json_t *doc = NULL;
@@ -732,8 +567,8 @@ te_err te_wl_reply_cert(const char *cert_pem, size_t cert_len, const char *key_p
 	 * memory when the caller passes a secure te_buf; jansson's copy is
 	 * wiped on free once te_json_wipe_on_free() is in force. */
 	doc = json_pack("{s:{s:s, s:s%}, s:s%, s:s}", "privateKey", "type", "key", "bytes", key_pem,
-			key_len, "certificate", cert_pem, cert_len, "expiration", when);
-	TE_GUARD(te_wl_dump(doc, json));
+	                key_len, "certificate", cert_pem, cert_len, "expiration", when);
+	TE_GUARD(te_hj_dump(doc, json));
 out:
 	json_decref(doc);
 	return rc;
@@ -745,7 +580,7 @@ te_err te_wl_reply_bundle(const char *pem, size_t len, te_buf *json)
 	json_t *doc = NULL;
 
 	doc = json_pack("{s:s%}", "certificate", len != 0 ? pem : "", len);
-	TE_GUARD(te_wl_dump(doc, json));
+	TE_GUARD(te_hj_dump(doc, json));
 out:
 	json_decref(doc);
 	return rc;

@@ -21,6 +21,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "daemon/httpjson.h"
 #include "daemon/ipc.h"
 #include "trustedge/te_error.h"
 #include "trustedge/te_mem.h"
@@ -34,12 +35,8 @@
 /* Deepest JSON nesting accepted; every valid body has depth 1. */
 #define TE_WL_JSON_DEPTH_MAX 8
 #define TE_WL_COMMON_NAME_MAX 64
-#define TE_WL_MESSAGE_MAX 256
+#define TE_WL_MESSAGE_MAX TE_HJ_MESSAGE_MAX
 
-typedef struct te_wl_status {
-	int http_status; /* 0 on success */
-	char message[TE_WL_MESSAGE_MAX];
-} te_wl_status;
 
 /* Known api-versions, oldest first (so they compare by date). */
 typedef enum te_wl_api_version {
