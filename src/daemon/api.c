@@ -439,6 +439,11 @@ const te_daemon_config *te_api_dc(const te_api *a)
 	return a->dc;
 }
 
+te_authz *te_api_authz(const te_api *a)
+{
+	return a->authz;
+}
+
 /* ---- the access handler ---- */
 
 static const te_api_conn *api_conn_of(struct MHD_Connection *conn)

@@ -63,6 +63,8 @@ enum MHD_Result te_api_send_status(struct MHD_Connection *conn, int http, const 
 
 /* The configuration the server was started with (may be NULL). */
 const te_daemon_config *te_api_dc(const te_api *a);
+/* The server's caller authorization (authz.h): who a connection is. */
+te_authz *te_api_authz(const te_api *a);
 
 /* The service handlers: each answers one request of its socket. */
 enum MHD_Result te_api_keys_handle(te_api *a, struct MHD_Connection *conn, const te_api_call *c);

@@ -28,6 +28,56 @@ void te_hj_status_ok(te_wl_status *st)
 	st->message[0] = '\0';
 }
 
+int te_hj_seg_is(const te_hj_seg *s, const char *lit)
+{
+	return strlen(lit) == s->n && memcmp(s->p, lit, s->n) == 0;
+}
+
+int te_hj_id_char(unsigned char c)
+{
+	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
+		return 1;
+	return c != '\0' && strchr("-._:+@$!*(),=#'", c) != NULL;
+}
+
+te_err te_hj_split(const char *path, size_t max_len, te_hj_seg *segs, size_t max_segs, size_t *nseg,
+                   te_wl_status *st)
+{
+	te_err rc = TE_OK;
+	size_t len, n = 0, start = 1;
+
+	len = strnlen(path, max_len + 1);
+	if (len > max_len)
+		TE_HJ_FAIL(400, TE_ERR_INVALID_ARG, "request path is too long");
+	if (len == 0 || path[0] != '/')
+		TE_HJ_FAIL(400, TE_ERR_INVALID_ARG, "request path must start with '/'");
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)path[i];
+
+		if (c <= 0x20 || c >= 0x7f)
+			TE_HJ_FAIL(400, TE_ERR_INVALID_ARG,
+			           "request path contains a byte outside printable ASCII");
+	}
+	for (size_t i = 1; len > 1 && i <= len; i++) {
+		te_hj_seg s;
+
+		if (i < len && path[i] != '/')
+			continue;
+		s.p = path + start;
+		s.n = i - start;
+		if (s.n == 0 || te_hj_seg_is(&s, ".") || te_hj_seg_is(&s, ".."))
+			TE_HJ_FAIL(400, TE_ERR_INVALID_ARG,
+			           "request path has an empty, '.' or '..' segment");
+		if (n < max_segs)
+			segs[n] = s;
+		n++;
+		start = i + 1;
+	}
+	*nseg = n > max_segs ? max_segs + 1 : n;
+out:
+	return rc;
+}
+
 int te_hj_is_json(const char *ct)
 {
 	static const char type[] = "application/json";

@@ -39,6 +39,27 @@ void te_hj_status_ok(te_wl_status *st) TE_NONNULL(1);
 		goto out;                                                                          \
 	} while (0)
 
+/* One segment of a request path (points into the path). */
+typedef struct te_hj_seg {
+	const char *p;
+	size_t n;
+} te_hj_seg;
+
+/*
+ * Checks every byte of path (400: longer than max_len, not starting with
+ * '/', bytes outside printable ASCII, empty "." or ".." segments, which
+ * normalisers disagree on) and splits "/a/b" into segs[0..max_segs).
+ * *nseg is max_segs + 1 when there are more segments than that (no route
+ * has as many); "/" alone has none.  Paths are not percent-decoded.
+ */
+te_err te_hj_split(const char *path, size_t max_len, te_hj_seg *segs, size_t max_segs, size_t *nseg,
+                   te_wl_status *st) TE_MUST_CHECK TE_NONNULL(1, 3, 5, 6);
+/* 1 when the segment is the NUL-terminated lit. */
+int te_hj_seg_is(const te_hj_seg *s, const char *lit) TE_NONNULL(1, 2);
+/* IoT Hub id characters less '%': with no percent-decoding a '%' would
+ * let one id be spelled two ways. */
+int te_hj_id_char(unsigned char c);
+
 /* 1 when ct is application/json, parameters allowed. */
 int te_hj_is_json(const char *ct);
 

@@ -40,6 +40,13 @@
 	 TE_IPC_KEYSVC_IV_MAX + TE_IPC_KEYSVC_AAD_MAX)
 /* KEYSVC_REPLY: u16 status, u8 kind, then the payload. */
 #define TE_IPC_KEYSVC_REPLY_FIXED (2 + 1)
+/* CERTSVC_REQ: u32 uid, u8 op, and 5 length-prefixed fields. */
+#define TE_IPC_CERTSVC_REQ_MIN (4 + 1 + 5 * TE_IPC_LEN_SZ)
+#define TE_IPC_CERTSVC_REQ_MAX                                                                     \
+	(TE_IPC_CERTSVC_REQ_MIN + 2 * TE_IPC_CERTSVC_ID_MAX + TE_IPC_CERTSVC_HANDLE_MAX +          \
+	 TE_IPC_CERTSVC_CSR_MAX + TE_IPC_CERTSVC_PEM_MAX)
+/* CERTSVC_REPLY: u16 status, u8 kind, then the payload. */
+#define TE_IPC_CERTSVC_REPLY_FIXED (2 + 1)
 
 struct te_ipc_type_info {
 	const char *name;
@@ -99,6 +106,17 @@ static const struct te_ipc_type_info te_ipc_types[] = {
                              TE_IPC_KEYSVC_REPLY_FIXED + TE_IPC_LEN_SZ +
                                  TE_IPC_KEYSVC_CIPHERTEXT_MAX,
                              1},
+    /* Carries a key handle (issuer.privateKeyHandle). */
+    [TE_IPC_CERTSVC_REQ] = {"CERTSVC_REQ", TE_IPC_CERTSVC_REQ_MIN, TE_IPC_CERTSVC_REQ_MAX, 1},
+    [TE_IPC_CERTSVC_REPLY] = {"CERTSVC_REPLY", TE_IPC_CERTSVC_REPLY_FIXED + TE_IPC_LEN_SZ,
+                              TE_IPC_CERTSVC_REPLY_FIXED + TE_IPC_LEN_SZ + TE_IPC_CERTSVC_PEM_MAX,
+                              0},
+    /* u32 uid, module, genid (both empty: the device) */
+    [TE_IPC_IDSVC_REQ] = {"IDSVC_REQ", 4 + 2 * TE_IPC_LEN_SZ,
+                          4 + 2 * TE_IPC_LEN_SZ + TE_IPC_MODULE_MAX + TE_IPC_GENID_MAX, 0},
+    /* handle: a credential of the caller it was made for. */
+    [TE_IPC_IDSVC_REPLY] = {"IDSVC_REPLY", TE_IPC_LEN_SZ + 1,
+                            TE_IPC_LEN_SZ + TE_IPC_KEYSVC_HANDLE_MAX, 1},
 };
 
 #define TE_IPC_NTYPES (sizeof(te_ipc_types) / sizeof(te_ipc_types[0]))
@@ -115,6 +133,9 @@ _Static_assert(2 * TE_IPC_LEN_SZ + TE_IPC_CERT_PEM_MAX + TE_IPC_KEY_PEM_MAX + 8 
 _Static_assert(TE_IPC_LEN_SZ + TE_IPC_BUNDLE_PEM_MAX <= TE_IPC_BODY_MAX, "a BUNDLE_REPLY fits");
 _Static_assert(TE_IPC_KEYSVC_REQ_MAX <= TE_IPC_BODY_MAX, "a KEYSVC_REQ fits");
 _Static_assert(TE_IPC_KEYSVC_CIPHERTEXT_MAX <= UINT16_MAX, "u16 length prefix");
+_Static_assert(TE_IPC_CERTSVC_REQ_MAX <= TE_IPC_BODY_MAX, "a CERTSVC_REQ fits");
+_Static_assert(TE_IPC_CERTSVC_PEM_MAX <= UINT16_MAX && TE_IPC_CERTSVC_CSR_MAX <= UINT16_MAX,
+               "u16 length prefix");
 _Static_assert(TE_IPC_CERT_PEM_MAX <= UINT16_MAX && TE_IPC_KEY_PEM_MAX <= UINT16_MAX &&
                    TE_IPC_BUNDLE_PEM_MAX <= UINT16_MAX,
                "u16 length prefix");
@@ -1265,4 +1286,305 @@ te_err te_ipc_keysvc_reply_decode(const te_ipc_msg *msg, te_ipc_keysvc_reply *ou
 	*out = r;
 out:
 	return te_ipc_decode_fail(rc, TE_IPC_KEYSVC_REPLY);
+}
+
+/* ---- CERTSVC_REQ ---- */
+
+#define CS_F_ID        0x01u
+#define CS_F_ISSUER_ID 0x02u
+#define CS_F_HANDLE    0x04u
+#define CS_F_CSR       0x08u
+#define CS_F_PEM       0x10u
+
+static const struct {
+	const char *name;
+	unsigned need;
+	unsigned may;
+} cs_rules[] = {
+    [TE_IPC_CERTSVC_CREATE] = {"CREATE", CS_F_ID | CS_F_CSR, CS_F_ISSUER_ID | CS_F_HANDLE},
+    [TE_IPC_CERTSVC_IMPORT] = {"IMPORT", CS_F_ID | CS_F_PEM, 0},
+    [TE_IPC_CERTSVC_GET] = {"GET", CS_F_ID, 0},
+    [TE_IPC_CERTSVC_DELETE] = {"DELETE", CS_F_ID, 0},
+};
+
+#define CS_NOPS (sizeof(cs_rules) / sizeof(cs_rules[0]))
+
+static const char *cs_field_name(unsigned bit)
+{
+	switch (bit) {
+	case CS_F_ID:
+		return "cert_id";
+	case CS_F_ISSUER_ID:
+		return "issuer_cert_id";
+	case CS_F_HANDLE:
+		return "issuer_handle";
+	case CS_F_CSR:
+		return "csr";
+	case CS_F_PEM:
+		return "pem";
+	default:
+		return "?";
+	}
+}
+
+/* PEM text: printable ASCII, tab, CR and LF (so it is also UTF-8 for the
+ * JSON reply). */
+static int cs_pem_text(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		if ((p[i] < 0x20 || p[i] >= 0x7f) && p[i] != '\t' && p[i] != '\r' && p[i] != '\n')
+			return 0;
+	}
+	return 1;
+}
+
+/* The per-op rules of ipc.h beyond the wire bounds, which the caller has
+ * checked.  code: TE_ERR_INVALID_ARG (encoder) or TE_ERR_MALFORMED. */
+static te_err cs_req_check(const te_ipc_certsvc_req *r, te_err code)
+{
+	te_err rc = TE_OK;
+	unsigned have = 0, bad;
+	const char *name;
+
+	TE_ENSURE(r->op >= 1 && r->op < CS_NOPS, code, "certsvc op %u is unknown", (unsigned)r->op);
+	name = cs_rules[r->op].name;
+	have |= r->cert_id[0] != '\0' ? CS_F_ID : 0;
+	have |= r->issuer_cert_id[0] != '\0' ? CS_F_ISSUER_ID : 0;
+	have |= r->issuer_handle[0] != '\0' ? CS_F_HANDLE : 0;
+	have |= r->csr_len != 0 ? CS_F_CSR : 0;
+	have |= r->pem_len != 0 ? CS_F_PEM : 0;
+	bad = cs_rules[r->op].need & ~have;
+	TE_ENSURE(bad == 0, code, "certsvc %s needs field %s", name, cs_field_name(bad & -bad));
+	bad = have & ~(cs_rules[r->op].need | cs_rules[r->op].may);
+	TE_ENSURE(bad == 0, code, "certsvc %s does not take field %s", name,
+	          cs_field_name(bad & -bad));
+	TE_ENSURE(!(have & CS_F_ISSUER_ID) == !(have & CS_F_HANDLE), code,
+	          "certsvc %s: issuer_cert_id and issuer_handle go together", name);
+	TE_ENSURE(te_hsm_name_check(r->cert_id) == TE_OK, code,
+	          "certsvc %s: cert_id breaks the key-name rules", name);
+	TE_ENSURE(r->issuer_cert_id[0] == '\0' || te_hsm_name_check(r->issuer_cert_id) == TE_OK,
+	          code, "certsvc %s: issuer_cert_id breaks the key-name rules", name);
+	TE_ENSURE(ks_b64url(r->issuer_handle), code, "certsvc %s: issuer_handle is not base64url",
+	          name);
+	TE_ENSURE(r->pem_len == 0 || cs_pem_text((const uint8_t *)r->pem, r->pem_len), code,
+	          "certsvc %s: pem is not text", name);
+out:
+	return rc;
+}
+
+te_err te_ipc_certsvc_req_encode(const te_ipc_certsvc_req *req, te_ipc_msg *msg)
+{
+	te_err rc = TE_OK;
+	struct te_ipc_writer w;
+	uint8_t uid[4];
+
+	te_ipc_writer_init(&w, msg);
+	te_ipc_put_u32(uid, req->uid);
+	TE_GUARD(te_ipc_put_bytes(&w, uid, 4));
+	TE_GUARD(te_ipc_put_bytes(&w, &req->op, 1));
+	TE_GUARD(te_ipc_put_str(&w, "cert_id", req->cert_id, 0, TE_IPC_CERTSVC_ID_MAX));
+	TE_GUARD(
+	    te_ipc_put_str(&w, "issuer_cert_id", req->issuer_cert_id, 0, TE_IPC_CERTSVC_ID_MAX));
+	TE_GUARD(
+	    te_ipc_put_str(&w, "issuer_handle", req->issuer_handle, 0, TE_IPC_CERTSVC_HANDLE_MAX));
+	TE_GUARD(te_ipc_put_data(&w, "csr", req->csr, req->csr_len, 0, TE_IPC_CERTSVC_CSR_MAX));
+	TE_GUARD(te_ipc_put_text(&w, "pem", req->pem, req->pem_len, 0, TE_IPC_CERTSVC_PEM_MAX));
+	TE_GUARD(cs_req_check(req, TE_ERR_INVALID_ARG));
+out:
+	/* On failure the writer wipes what it wrote: the handle. */
+	return te_ipc_writer_end(&w, TE_IPC_CERTSVC_REQ, rc);
+}
+
+te_err te_ipc_certsvc_req_decode(const te_ipc_msg *msg, te_ipc_certsvc_req *out)
+{
+	te_err rc = TE_OK;
+	te_ipc_certsvc_req r;
+	te_cursor c;
+
+	memset(&r, 0, sizeof(r));
+	TE_GUARD(te_ipc_body_open(msg, TE_IPC_CERTSVC_REQ, &c));
+	TE_GUARD(te_cursor_u32be(&c, &r.uid));
+	TE_GUARD(te_cursor_u8(&c, &r.op));
+	TE_GUARD(te_ipc_get_str(&c, "cert_id", r.cert_id, 0, TE_IPC_CERTSVC_ID_MAX));
+	TE_GUARD(
+	    te_ipc_get_str(&c, "issuer_cert_id", r.issuer_cert_id, 0, TE_IPC_CERTSVC_ID_MAX));
+	TE_GUARD(
+	    te_ipc_get_str(&c, "issuer_handle", r.issuer_handle, 0, TE_IPC_CERTSVC_HANDLE_MAX));
+	TE_GUARD(te_ipc_get_data(&c, "csr", &r.csr, &r.csr_len, 0, TE_IPC_CERTSVC_CSR_MAX));
+	TE_GUARD(te_ipc_get_text(&c, "pem", &r.pem, &r.pem_len, 0, TE_IPC_CERTSVC_PEM_MAX));
+	TE_GUARD(te_cursor_expect_end(&c));
+	TE_GUARD(cs_req_check(&r, TE_ERR_MALFORMED));
+	*out = r;
+out:
+	/* r's handle is a copy: wipe it whatever happened to out. */
+	te_memzero(r.issuer_handle, sizeof(r.issuer_handle));
+	return te_ipc_decode_fail(rc, TE_IPC_CERTSVC_REQ);
+}
+
+/* ---- CERTSVC_REPLY ---- */
+
+static te_err cs_reply_check(const te_ipc_certsvc_reply *r, te_err code)
+{
+	te_err rc = TE_OK;
+
+	TE_ENSURE(r->payload != NULL || r->payload_len == 0, code, "certsvc reply: no payload");
+	switch (r->kind) {
+	case TE_IPC_CERTSVC_REPLY_NONE:
+		TE_ENSURE(r->status == 204, code, "certsvc none reply with status %u, not 204",
+		          (unsigned)r->status);
+		TE_ENSURE(r->payload_len == 0, code, "certsvc none reply of %zu bytes outside 0..0",
+		          r->payload_len);
+		break;
+	case TE_IPC_CERTSVC_REPLY_PEM:
+		TE_ENSURE(r->status == 200 || r->status == 201, code,
+		          "certsvc pem reply with status %u, not 200 or 201", (unsigned)r->status);
+		TE_ENSURE(r->payload_len >= 1 && r->payload_len <= TE_IPC_CERTSVC_PEM_MAX, code,
+		          "certsvc pem reply of %zu bytes outside 1..%d", r->payload_len,
+		          TE_IPC_CERTSVC_PEM_MAX);
+		TE_ENSURE(cs_pem_text(r->payload, r->payload_len), code,
+		          "certsvc pem reply is not text");
+		break;
+	case TE_IPC_CERTSVC_REPLY_MESSAGE:
+		TE_ENSURE(ks_error_status(r->status), code,
+		          "certsvc message reply with status %u, not an error status",
+		          (unsigned)r->status);
+		TE_ENSURE(r->payload_len >= 1 && r->payload_len <= TE_IPC_CERTSVC_MSG_MAX, code,
+		          "certsvc message reply of %zu bytes outside 1..%d", r->payload_len,
+		          TE_IPC_CERTSVC_MSG_MAX);
+		TE_ENSURE(ks_printable(r->payload, r->payload_len), code,
+		          "certsvc message reply is not printable ASCII");
+		break;
+	default:
+		TE_ENSURE(0, code, "certsvc reply kind %u is unknown", (unsigned)r->kind);
+	}
+out:
+	return rc;
+}
+
+te_err te_ipc_certsvc_reply_encode(const te_ipc_certsvc_reply *rep, te_ipc_msg *msg)
+{
+	te_err rc = TE_OK;
+	struct te_ipc_writer w;
+	uint8_t status[2];
+
+	te_ipc_writer_init(&w, msg);
+	TE_GUARD(cs_reply_check(rep, TE_ERR_INVALID_ARG));
+	te_ipc_put_u16(status, rep->status);
+	TE_GUARD(te_ipc_put_bytes(&w, status, 2));
+	TE_GUARD(te_ipc_put_bytes(&w, &rep->kind, 1));
+	TE_GUARD(te_ipc_put_field(&w, rep->payload, rep->payload_len));
+out:
+	return te_ipc_writer_end(&w, TE_IPC_CERTSVC_REPLY, rc);
+}
+
+te_err te_ipc_certsvc_reply_decode(const te_ipc_msg *msg, te_ipc_certsvc_reply *out)
+{
+	te_err rc = TE_OK;
+	te_ipc_certsvc_reply r = {0, 0, NULL, 0};
+	te_cursor c;
+
+	TE_GUARD(te_ipc_body_open(msg, TE_IPC_CERTSVC_REPLY, &c));
+	TE_GUARD(te_cursor_u16be(&c, &r.status));
+	TE_GUARD(te_cursor_u8(&c, &r.kind));
+	TE_GUARD(
+	    te_ipc_get_data(&c, "payload", &r.payload, &r.payload_len, 0, TE_IPC_CERTSVC_PEM_MAX));
+	TE_GUARD(te_cursor_expect_end(&c));
+	TE_GUARD(cs_reply_check(&r, TE_ERR_MALFORMED));
+	*out = r;
+out:
+	return te_ipc_decode_fail(rc, TE_IPC_CERTSVC_REPLY);
+}
+
+/* ---- IDSVC_REQ: u32 uid, module, genid ---- */
+
+/* Both empty (the device) or both non-empty (a module). */
+static te_err ids_req_check(const te_ipc_idsvc_req *r, te_err code)
+{
+	if ((r->module[0] == '\0') != (r->genid[0] == '\0'))
+		return te_err_set(code, "idsvc: module and genid must both be empty (the device) "
+		                        "or both be set (a module)");
+	return TE_OK;
+}
+
+te_err te_ipc_idsvc_req_encode(const te_ipc_idsvc_req *req, te_ipc_msg *msg)
+{
+	te_err rc = TE_OK;
+	struct te_ipc_writer w;
+	uint8_t uid[4];
+
+	te_ipc_writer_init(&w, msg);
+	te_ipc_put_u32(uid, req->uid);
+	TE_GUARD(te_ipc_put_bytes(&w, uid, sizeof(uid)));
+	TE_GUARD(te_ipc_put_str(&w, "module", req->module, 0, TE_IPC_MODULE_MAX));
+	TE_GUARD(te_ipc_put_str(&w, "genid", req->genid, 0, TE_IPC_GENID_MAX));
+	TE_GUARD(ids_req_check(req, TE_ERR_INVALID_ARG));
+out:
+	return te_ipc_writer_end(&w, TE_IPC_IDSVC_REQ, rc);
+}
+
+te_err te_ipc_idsvc_req_decode(const te_ipc_msg *msg, te_ipc_idsvc_req *out)
+{
+	te_err rc = TE_OK;
+	te_ipc_idsvc_req r;
+	te_cursor c;
+
+	memset(&r, 0, sizeof(r));
+	TE_GUARD(te_ipc_body_open(msg, TE_IPC_IDSVC_REQ, &c));
+	TE_GUARD(te_cursor_u32be(&c, &r.uid));
+	TE_GUARD(te_ipc_get_str(&c, "module", r.module, 0, TE_IPC_MODULE_MAX));
+	TE_GUARD(te_ipc_get_str(&c, "genid", r.genid, 0, TE_IPC_GENID_MAX));
+	TE_GUARD(te_cursor_expect_end(&c));
+	TE_GUARD(ids_req_check(&r, TE_ERR_MALFORMED));
+	*out = r;
+out:
+	return te_ipc_decode_fail(rc, TE_IPC_IDSVC_REQ);
+}
+
+/* ---- IDSVC_REPLY: handle ---- */
+
+static te_err ids_handle_check(const char *p, size_t n, te_err code)
+{
+	te_err rc = TE_OK;
+
+	TE_ENSURE(p != NULL && n >= 1 && n <= TE_IPC_KEYSVC_HANDLE_MAX, code,
+	          "idsvc reply: handle of %zu characters outside 1..%d", n,
+	          TE_IPC_KEYSVC_HANDLE_MAX);
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+
+		TE_ENSURE((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
+		              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_',
+		          code, "idsvc reply: handle is not base64url");
+	}
+out:
+	return rc;
+}
+
+te_err te_ipc_idsvc_reply_encode(const te_ipc_idsvc_reply *rep, te_ipc_msg *msg)
+{
+	te_err rc = TE_OK;
+	struct te_ipc_writer w;
+
+	te_ipc_writer_init(&w, msg);
+	TE_GUARD(ids_handle_check(rep->handle, rep->handle_len, TE_ERR_INVALID_ARG));
+	TE_GUARD(te_ipc_put_field(&w, rep->handle, rep->handle_len));
+out:
+	/* On failure the writer wipes what it wrote: a credential. */
+	return te_ipc_writer_end(&w, TE_IPC_IDSVC_REPLY, rc);
+}
+
+te_err te_ipc_idsvc_reply_decode(const te_ipc_msg *msg, te_ipc_idsvc_reply *out)
+{
+	te_err rc = TE_OK;
+	te_ipc_idsvc_reply r = {NULL, 0};
+	te_cursor c;
+
+	TE_GUARD(te_ipc_body_open(msg, TE_IPC_IDSVC_REPLY, &c));
+	TE_GUARD(
+	    te_ipc_get_text(&c, "handle", &r.handle, &r.handle_len, 1, TE_IPC_KEYSVC_HANDLE_MAX));
+	TE_GUARD(te_cursor_expect_end(&c));
+	TE_GUARD(ids_handle_check(r.handle, r.handle_len, TE_ERR_MALFORMED));
+	*out = r;
+out:
+	return te_ipc_decode_fail(rc, TE_IPC_IDSVC_REPLY);
 }

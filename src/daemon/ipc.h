@@ -17,8 +17,9 @@
  * Secrets: ENCRYPT_REQ (plaintext), CRYPT_REPLY (plaintext of a decrypt),
  * SIGN_REPLY (the digest is a bearer SAS signature), CERT_REPLY (a
  * module's new private key), KEYSVC_REQ (a plaintext to encrypt, key bytes
- * to import) and KEYSVC_REPLY (a plaintext, a signature, an exported
- * derived key) carry secrets.
+ * to import), KEYSVC_REPLY (a plaintext, a signature, an exported
+ * derived key), CERTSVC_REQ (a key handle) and IDSVC_REPLY (an identity's
+ * key handle) carry secrets.
  * Whoever holds a te_ipc_msg of such a type must call te_ipc_msg_wipe()
  * once done with it (te_ipc_type_is_secret() says which), and should keep
  * the struct in te_secure_alloc memory when it lives long.
@@ -76,6 +77,10 @@ typedef enum te_ipc_type {
 	TE_IPC_BUNDLE_REPLY = 15,
 	TE_IPC_KEYSVC_REQ = 16,
 	TE_IPC_KEYSVC_REPLY = 17,
+	TE_IPC_CERTSVC_REQ = 18,
+	TE_IPC_CERTSVC_REPLY = 19,
+	TE_IPC_IDSVC_REQ = 20,
+	TE_IPC_IDSVC_REPLY = 21,
 } te_ipc_type;
 
 /*
@@ -324,6 +329,102 @@ typedef struct te_ipc_keysvc_reply {
 	size_t payload_len;
 } te_ipc_keysvc_reply;
 
+/*
+ * The certificates service (CERTSVC_REQ -> CERTSVC_REPLY, svc_certs.h),
+ * built like the keys service's pair: the caller's uid and the operation's
+ * fields in, the HTTP status and the body's content out.
+ *
+ * CERTSVC_REQ wire: u32 uid | u8 op | cert_id | issuer_cert_id |
+ * issuer_handle | csr | pem, each named field u16-length-prefixed and
+ * possibly empty.  Each op has exactly the fields it needs:
+ *
+ *   op       needs             may have
+ *   CREATE   cert_id, csr      issuer_cert_id and issuer_handle (both or neither)
+ *   IMPORT   cert_id, pem
+ *   GET      cert_id
+ *   DELETE   cert_id
+ *
+ * Ids follow the HSM key-name rules; the handle is base64url text (the
+ * keys process authenticates it); csr is 1..TE_IPC_CERTSVC_CSR_MAX bytes
+ * (DER or PEM: the keys process parses it); pem is 1..PEM_MAX bytes of
+ * printable ASCII, tab, CR and LF.  The message carries a key handle: it
+ * is secret like KEYSVC_REQ (wipe it).
+ *
+ * CERTSVC_REPLY wire: u16 status | u8 kind | payload (u16-prefixed).  Kind
+ * NONE goes with 204 and no payload; PEM with 200 (get) or 201 (create,
+ * import) and 1..PEM_MAX bytes of the text pem may hold; MESSAGE with 400,
+ * 403, 404, 409, 500 or 501 and 1..TE_IPC_CERTSVC_MSG_MAX printable ASCII
+ * characters.
+ */
+#define TE_IPC_CERTSVC_ID_MAX     128 /* TE_HSM_NAME_MAX */
+#define TE_IPC_CERTSVC_HANDLE_MAX 584 /* TE_KEYHANDLE_TEXT_MAX */
+#define TE_IPC_CERTSVC_CSR_MAX    (8 * 1024)
+#define TE_IPC_CERTSVC_PEM_MAX    (24 * 1024)
+#define TE_IPC_CERTSVC_MSG_MAX    255
+
+typedef enum te_ipc_certsvc_op {
+	TE_IPC_CERTSVC_CREATE = 1,
+	TE_IPC_CERTSVC_IMPORT = 2,
+	TE_IPC_CERTSVC_GET = 3,
+	TE_IPC_CERTSVC_DELETE = 4,
+} te_ipc_certsvc_op;
+
+typedef enum te_ipc_certsvc_kind {
+	TE_IPC_CERTSVC_REPLY_NONE = 0,    /* 204, no body */
+	TE_IPC_CERTSVC_REPLY_PEM = 1,     /* {"pem": text} */
+	TE_IPC_CERTSVC_REPLY_MESSAGE = 2, /* {"message": text}: a refusal */
+} te_ipc_certsvc_kind;
+
+/* CERTSVC_REQ.  Strings are NUL-terminated ("" when absent); csr and pem
+ * point into the message (pem is not NUL-terminated). */
+typedef struct te_ipc_certsvc_req {
+	uint32_t uid; /* the caller, from SO_PEERCRED */
+	uint8_t op;   /* te_ipc_certsvc_op */
+	char cert_id[TE_IPC_CERTSVC_ID_MAX + 1];
+	char issuer_cert_id[TE_IPC_CERTSVC_ID_MAX + 1];
+	char issuer_handle[TE_IPC_CERTSVC_HANDLE_MAX + 1];
+	const uint8_t *csr;
+	size_t csr_len;
+	const char *pem;
+	size_t pem_len;
+} te_ipc_certsvc_req;
+
+/* CERTSVC_REPLY.  payload points into the message, not NUL-terminated. */
+typedef struct te_ipc_certsvc_reply {
+	uint16_t status; /* HTTP status */
+	uint8_t kind;    /* te_ipc_certsvc_kind */
+	const uint8_t *payload;
+	size_t payload_len;
+} te_ipc_certsvc_reply;
+
+/*
+ * The identity service (IDSVC_REQ -> IDSVC_REPLY, keys_idsvc.h): the API
+ * process, having decided which identity a caller gets (svc_identity.h),
+ * asks for that identity's key handle, bound to the caller's uid.
+ *
+ * IDSVC_REQ wire: u32 uid | module | genid, the strings u16-length-
+ * prefixed and without NUL.  Both empty: the device identity (a handle to
+ * the device key).  Both non-empty (module 1..TE_IPC_MODULE_MAX, genid
+ * 1..TE_IPC_GENID_MAX): module `module`, generation `genid` (a derived
+ * handle to its primary key, keys.c's module key derivation).  One empty
+ * and not the other is malformed.
+ *
+ * IDSVC_REPLY wire: handle (u16-prefixed), 1..TE_IPC_KEYSVC_HANDLE_MAX
+ * base64url characters.  Refusals are ERROR_REPLY.  The handle is a
+ * credential of the caller: the message is secret (wipe it).
+ */
+typedef struct te_ipc_idsvc_req {
+	uint32_t uid;                       /* the caller, from SO_PEERCRED */
+	char module[TE_IPC_MODULE_MAX + 1]; /* "": the device identity */
+	char genid[TE_IPC_GENID_MAX + 1];   /* "" exactly when module is "" */
+} te_ipc_idsvc_req;
+
+/* IDSVC_REPLY.  handle points into the message, not NUL-terminated. */
+typedef struct te_ipc_idsvc_reply {
+	const char *handle;
+	size_t handle_len;
+} te_ipc_idsvc_reply;
+
 /* Name of a message type ("SIGN_DERIVED_REQ"), "unknown" otherwise. */
 const char *te_ipc_type_name(uint16_t type);
 /* 1 when messages of this type carry secrets and must be wiped. */
@@ -420,6 +521,24 @@ te_err te_ipc_keysvc_req_decode(const te_ipc_msg *msg, te_ipc_keysvc_req *out) T
 te_err te_ipc_keysvc_reply_encode(const te_ipc_keysvc_reply *rep, te_ipc_msg *msg) TE_MUST_CHECK
     TE_NONNULL(1, 2);
 te_err te_ipc_keysvc_reply_decode(const te_ipc_msg *msg, te_ipc_keysvc_reply *out) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+
+te_err te_ipc_certsvc_req_encode(const te_ipc_certsvc_req *req, te_ipc_msg *msg) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_certsvc_req_decode(const te_ipc_msg *msg, te_ipc_certsvc_req *out) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_certsvc_reply_encode(const te_ipc_certsvc_reply *rep, te_ipc_msg *msg) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_certsvc_reply_decode(const te_ipc_msg *msg, te_ipc_certsvc_reply *out) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+
+te_err te_ipc_idsvc_req_encode(const te_ipc_idsvc_req *req, te_ipc_msg *msg) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_idsvc_req_decode(const te_ipc_msg *msg, te_ipc_idsvc_req *out) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_idsvc_reply_encode(const te_ipc_idsvc_reply *rep, te_ipc_msg *msg) TE_MUST_CHECK
+    TE_NONNULL(1, 2);
+te_err te_ipc_idsvc_reply_decode(const te_ipc_msg *msg, te_ipc_idsvc_reply *out) TE_MUST_CHECK
     TE_NONNULL(1, 2);
 
 #endif

@@ -104,6 +104,8 @@
 
 #include "common/te_file.h"
 #include "common/te_log.h"
+#include "daemon/keys_certsvc.h"
+#include "daemon/keys_idsvc.h"
 #include "daemon/keys_svc.h"
 #include "trustedge/te_cert.h"
 #include "trustedge/te_mem.h"
@@ -232,6 +234,31 @@ static te_err keys_derivation_data(const te_ipc_sign_derived_req *r, uint8_t *bu
 	};
 
 	return keys_join(parts, sizeof(parts) / sizeof(parts[0]), buf, room, len);
+}
+
+_Static_assert(KEYS_DERIV_MAX == TE_KEYS_DERIVATION_MAX, "keys.h states the longest derivation");
+
+te_err te_keys_module_derivation(const char *module, const char *genid, const char *key_id,
+                                 uint8_t *buf, size_t room, size_t *len)
+{
+	te_err rc = TE_OK;
+	te_ipc_sign_derived_req r;
+	size_t nm = strnlen(module, TE_IPC_MODULE_MAX + 1),
+	       ng = strnlen(genid, TE_IPC_GENID_MAX + 1),
+	       nk = strnlen(key_id, TE_IPC_KEY_ID_MAX + 1);
+
+	/* The same checks as the IPC decoder's, so the encoding stays
+	 * injective: non-empty fields within their bounds. */
+	TE_ENSURE(nm >= 1 && nm <= TE_IPC_MODULE_MAX && ng >= 1 && ng <= TE_IPC_GENID_MAX &&
+	              nk >= 1 && nk <= TE_IPC_KEY_ID_MAX,
+	          TE_ERR_INVALID_ARG, "keys: module, genid or keyId of a bad length");
+	memset(&r, 0, sizeof(r));
+	memcpy(r.module, module, nm);
+	memcpy(r.genid, genid, ng);
+	memcpy(r.key_id, key_id, nk);
+	TE_GUARD(keys_derivation_data(&r, buf, room, len));
+out:
+	return rc;
 }
 
 static te_err keys_aad(const te_ipc_crypt_req *r, uint8_t *buf, size_t room, size_t *len)
@@ -667,6 +694,34 @@ static te_err keys_service(te_keys *k, const te_ipc_keysvc_req *r, te_ipc_msg *r
 	return te_keys_svc_handle(k->svc, r, reply);
 }
 
+/* The certificates service (keys_certsvc.h) over this process's store,
+ * edge CA and keys service (principals, key handles); like the keys
+ * service it answers with its own reply type, refusals included.  The
+ * edge CA's store ids are the daemon's: read-only there. */
+static te_err keys_certsvc(te_keys *k, const te_ipc_certsvc_req *r, te_ipc_msg *reply,
+                           const char **why)
+{
+	static const char *const owned[] = {TE_KEYS_EDGE_CA_ID, TE_KEYS_EDGE_CA_PREV_ID};
+	te_keys_certsvc_ctx c;
+
+	*why = "the certificates service is not configured";
+	if (!k->certs || k->svc == NULL)
+		return te_err_set(TE_ERR_UNSUPPORTED,
+		                  "keys: the certificates service is not configured");
+	memset(&c, 0, sizeof(c));
+	c.hsm = k->hsm;
+	c.store = k->store;
+	c.svc = k->svc;
+	c.ca_cert = k->ca.cert;
+	c.ca_key = k->ca.key;
+	c.ca_chain = k->ca.chain;
+	c.now = keys_now(k);
+	c.reserved_prefixes = owned;
+	c.n_reserved_prefixes = sizeof(owned) / sizeof(owned[0]);
+	*why = "cannot answer the certificates service request";
+	return te_keys_certsvc_handle(&c, r, reply);
+}
+
 /* Failures that are the requesting module's doing: not worth an error
  * line in the daemon's log. */
 static int keys_refusal(te_err code)
@@ -708,6 +763,8 @@ te_err te_keys_handle(te_keys *k, const te_ipc_msg *req, te_ipc_msg *reply)
 	te_ipc_crypt_req creq;
 	te_ipc_cert_req cert;
 	te_ipc_keysvc_req ksreq;
+	te_ipc_certsvc_req csreq;
+	te_ipc_idsvc_req idreq;
 	uint32_t id = req->id;
 
 	TE_ENSURE(req != reply, TE_ERR_INVALID_ARG,
@@ -745,6 +802,15 @@ te_err te_keys_handle(te_keys *k, const te_ipc_msg *req, te_ipc_msg *reply)
 	case TE_IPC_KEYSVC_REQ:
 		TE_GUARD(keys_decoded(te_ipc_keysvc_req_decode(req, &ksreq)));
 		op = keys_service(k, &ksreq, reply, &why);
+		break;
+	case TE_IPC_CERTSVC_REQ:
+		TE_GUARD(keys_decoded(te_ipc_certsvc_req_decode(req, &csreq)));
+		op = keys_certsvc(k, &csreq, reply, &why);
+		te_memzero(csreq.issuer_handle, sizeof(csreq.issuer_handle));
+		break;
+	case TE_IPC_IDSVC_REQ:
+		TE_GUARD(keys_decoded(te_ipc_idsvc_req_decode(req, &idreq)));
+		op = te_keys_idsvc_answer(k->svc, &idreq, reply, &why);
 		break;
 	default:
 		why = "request type not served by the keys process";
@@ -1295,6 +1361,7 @@ static te_err keys_svc_setup(te_keys *k, const te_keys_cert_config *certs)
 		reserved[sc.n_reserved++] = e->pk;
 	sc.reserved_prefixes = prefixes;
 	sc.n_reserved_prefixes = sizeof(prefixes) / sizeof(prefixes[0]);
+	sc.identity_key = k->device_key; /* identity handles (keys_idsvc.h) */
 	return te_keys_svc_open(k->hsm, &sc, &k->svc);
 }
 

@@ -15,6 +15,8 @@
  *   MANIFEST_TRUST_BUNDLE_REQ -> BUNDLE_REPLY  the manifest bundle (or "")
  *   KEYSVC_REQ       -> KEYSVC_REPLY  the keys service (keys_svc.h), when
  *                                     te_keys_cert_config.keys_service is set
+ *   IDSVC_REQ        -> IDSVC_REPLY   an identity's key handle (keys_idsvc.h)
+ *   CERTSVC_REQ      -> CERTSVC_REPLY the certificates service (keys_certsvc.h)
  *   anything else    -> ERROR_REPLY
  *
  * The formats (derivation data, AAD, ciphertext layout) are documented in
@@ -167,5 +169,22 @@ void te_keys_close(te_keys *k);
  */
 te_err te_keys_handle(te_keys *k, const te_ipc_msg *req, te_ipc_msg *reply) TE_MUST_CHECK
     TE_NONNULL(1, 2, 3);
+
+/* Longest derivation data of a module key: the label (23), module, genid
+ * and keyId at their IPC bounds, and three separators. */
+#define TE_KEYS_DERIVATION_MAX                                                                     \
+	(23 + 1 + TE_IPC_MODULE_MAX + 1 + TE_IPC_GENID_MAX + 1 + TE_IPC_KEY_ID_MAX)
+/*
+ * The derivation data of the module key of (module, genid, keyId), as
+ * SIGN_DERIVED_REQ derives it (format at the top of keys.c), into buf:
+ * what an identity service handle to a module's key carries
+ * (keys_idsvc.h), so that signing with it gives the workload sign's
+ * digest.  Each string is 1..its IPC bound long (TE_IPC_MODULE_MAX,
+ * TE_IPC_GENID_MAX, TE_IPC_KEY_ID_MAX) and NUL-terminated: else
+ * TE_ERR_INVALID_ARG.  TE_ERR_INTERNAL when room is too small.
+ */
+te_err te_keys_module_derivation(const char *module, const char *genid, const char *key_id,
+                                 uint8_t *buf, size_t room, size_t *len) TE_MUST_CHECK
+    TE_NONNULL(1, 2, 3, 4, 6);
 
 #endif

@@ -1,7 +1,10 @@
 /*
  * keys_svc.c - owns the keys service's work in the keys process: handle
  * authentication, the principals and reserved-name checks, and each
- * operation of the API run with te_hsm (contract in keys_svc.h).
+ * operation of the API run with te_hsm (contract in keys_svc.h), and the
+ * identity handles the identity service gives out (keys_svc.h, "Identity
+ * handles"; keys_idsvc.h), which sign with the device key or a module key
+ * for the uid they were made for only.
  *
  * Key handles (format in keyhandle.c) are MACed with TE_KEYS_SVC_HANDLE_KEY,
  * an HSM hmac-sha256 key made at open, not exportable; its bytes never
@@ -88,6 +91,8 @@ struct te_keys_svc {
 	size_t n_reserved;
 	char **prefixes;
 	size_t n_prefixes;
+	char identity_key[TE_KEYHANDLE_ID_MAX + 1]; /* "": no identity handles */
+	int have_handle_key;                        /* ks_handle_key passed */
 };
 
 /* One request being answered. */
@@ -219,6 +224,37 @@ static te_err ks_access(ks_call *x, const char *id)
 		x->allowed = 1;
 	}
 	return TE_OK;
+}
+
+int te_keys_svc_principal_match(const te_keys_svc *s, uint32_t uid, const char *id)
+{
+	return te_svc_keys_principal_allows(&s->pc, (uid_t)uid, id);
+}
+
+te_err te_keys_svc_keypair_use(te_keys_svc *s, uint32_t uid, const char *op, const char *handle,
+                               char key_id[TE_KEYHANDLE_ID_MAX + 1], te_wl_status *st)
+{
+	te_err rc = TE_OK;
+	te_keyhandle h;
+
+	memset(&h, 0, sizeof(h));
+	/* Without principals there is no handle key to check with. */
+	if (s->pc.n_principals > 0)
+		TE_GUARD(te_svc_keys_handle_open(ks_mac, s, handle, 1u << TE_KEYHANDLE_KIND_KEYPAIR,
+		                                 &h, st));
+	if (s->pc.n_principals == 0 || ks_reserved(s, h.id) ||
+	    !te_svc_keys_principal_allows(&s->pc, (uid_t)uid, h.id)) {
+		te_log_info("audit: caller uid=%u op=%s key=%s result=denied", (unsigned)uid, op,
+		            h.id[0] != '\0' ? h.id : "-");
+		st->http_status = 403;
+		snprintf(st->message, sizeof(st->message), "the caller may not use this key");
+		rc = te_err_set(TE_ERR_PERMISSION, "%s", st->message);
+		goto out;
+	}
+	memcpy(key_id, h.id, strlen(h.id) + 1);
+out:
+	te_memzero(&h, sizeof(h));
+	return rc;
 }
 
 static int ks_kind_fits(te_keyhandle_kind kind, te_hsm_key_type type)
@@ -638,18 +674,52 @@ out:
 	return rc;
 }
 
+static int ks_identity_open(ks_call *x, te_keyhandle *h);
+
+/* The handle of a sign: a keys-service handle of any kind or, failing
+ * that, an identity handle bound to the caller (*identity set).  Without
+ * principals only the latter can pass. */
+static te_err ks_sign_open(ks_call *x, te_keyhandle *h, int *identity)
+{
+	const unsigned kinds = (1u << TE_KEYHANDLE_KIND_KEY) | (1u << TE_KEYHANDLE_KIND_KEYPAIR) |
+	                       (1u << TE_KEYHANDLE_KIND_DERIVED);
+	te_wl_status st;
+
+	*identity = 0;
+	memset(&st, 0, sizeof(st));
+	if (x->s->pc.n_principals > 0 &&
+	    te_svc_keys_handle_open(ks_mac, x->s, x->r->handle, kinds, h, &st) == TE_OK)
+		return TE_OK;
+	if (ks_identity_open(x, h)) {
+		*identity = 1;
+		return TE_OK;
+	}
+	if (x->s->pc.n_principals > 0)
+		return ks_refuse(x, (unsigned)st.http_status, st.message);
+	te_log_info("audit: caller uid=%u op=%s key=- result=denied", (unsigned)x->r->uid, x->op);
+	return ks_refuse(x, 403, "the caller may not use this key");
+}
+
 static te_err ks_sign(ks_call *x)
 {
 	te_err rc = TE_OK;
 	te_keyhandle h;
 	te_hsm_key_info info;
 	char tmp[KS_TMP_LEN + 1] = "";
+	int identity = 0;
 
-	TE_GUARD(ks_open(x,
-	                 (1u << TE_KEYHANDLE_KIND_KEY) | (1u << TE_KEYHANDLE_KIND_KEYPAIR) |
-	                     (1u << TE_KEYHANDLE_KIND_DERIVED),
-	                 &h));
-	TE_GUARD(ks_access(x, h.id));
+	TE_GUARD(ks_sign_open(x, &h, &identity));
+	if (identity) {
+		/* Authorized by the identity service, for this uid: no
+		 * principal or reserved-name check (keys_svc.h). */
+		x->op = "identity-sign";
+		snprintf(x->key, sizeof(x->key), "%s", h.id);
+		x->allowed = 1;
+		if (x->r->alg != TE_IPC_KEYSVC_ALG_HMAC_SHA256)
+			KS_REFUSE(400, "an identity key handle signs with HMAC-SHA256 only");
+	} else {
+		TE_GUARD(ks_access(x, h.id));
+	}
 	if (h.kind == TE_KEYHANDLE_KIND_KEYPAIR) {
 		TE_GUARD(ks_sign_keypair(x, &h));
 		goto out;
@@ -815,9 +885,11 @@ te_err te_keys_svc_handle(te_keys_svc *s, const te_ipc_keysvc_req *req, te_ipc_m
 	x.rep = rep;
 	x.op = ks_op_name(req->op);
 	te_err_clear();
-	if (s->pc.n_principals == 0) {
+	if (s->pc.n_principals == 0 &&
+	    !(req->op == TE_IPC_KEYSVC_SIGN && s->identity_key[0] != '\0')) {
 		/* No principal: nobody may use any key (and there is no handle
-		 * key to check a handle with). */
+		 * key to check a handle with), but an identity handle may sign
+		 * (ks_sign_open). */
 		te_log_info("audit: caller uid=%u op=%s key=%s result=denied", (unsigned)req->uid,
 		            x.op, req->key_id[0] != '\0' ? req->key_id : "-");
 		rc = ks_refuse(&x, 403, "the caller may not use this key");
@@ -938,13 +1010,115 @@ te_err te_keys_svc_open(te_hsm *hsm, const te_keys_svc_config *cfg, te_keys_svc 
 	TE_GUARD(ks_strdup_list(cfg->reserved, cfg->n_reserved, &s->reserved, &s->n_reserved));
 	TE_GUARD(ks_strdup_list(cfg->reserved_prefixes, cfg->n_reserved_prefixes, &s->prefixes,
 	                        &s->n_prefixes));
-	if (s->pc.n_principals > 0)
+	if (cfg->identity_key != NULL && te_hsm_name_check(cfg->identity_key) == TE_OK)
+		snprintf(s->identity_key, sizeof(s->identity_key), "%s", cfg->identity_key);
+	if (s->pc.n_principals > 0) {
 		TE_GUARD(ks_handle_key(hsm));
+		s->have_handle_key = 1;
+	}
 	*out = s;
 	s = NULL;
 out:
 	te_keys_svc_close(s);
 	return rc;
+}
+
+/* ---- identity handles (keys_svc.h) ---- */
+
+typedef struct ks_bound {
+	te_keys_svc *s;
+	uint32_t uid;
+} ks_bound;
+
+/* The identity handle MAC: the keys-service MAC over the label, the uid
+ * and the handle's bytes. */
+static te_err ks_mac_identity(void *arg, const uint8_t *data, size_t len,
+                              uint8_t tag[TE_KEYHANDLE_TAG_LEN])
+{
+	const ks_bound *b = arg;
+	uint8_t buf[sizeof(TE_KEYS_SVC_IDENTITY_LABEL) + 4 + TE_KEYHANDLE_RAW_MAX];
+	size_t at = sizeof(TE_KEYS_SVC_IDENTITY_LABEL); /* with its NUL: the separator */
+	te_err rc;
+
+	if (len > TE_KEYHANDLE_RAW_MAX)
+		return te_err_set(TE_ERR_INTERNAL, "identity handle MAC over %zu bytes", len);
+	memcpy(buf, TE_KEYS_SVC_IDENTITY_LABEL, at);
+	buf[at++] = (uint8_t)(b->uid >> 24);
+	buf[at++] = (uint8_t)(b->uid >> 16);
+	buf[at++] = (uint8_t)(b->uid >> 8);
+	buf[at++] = (uint8_t)b->uid;
+	memcpy(buf + at, data, len);
+	rc = ks_mac(b->s, buf, at + len, tag);
+	te_memzero(buf, sizeof(buf));
+	return rc;
+}
+
+/* The handle key for identity handles: made when missing only when
+ * create is set (minting), else only checked when it exists (a handle
+ * cannot be genuine without it). */
+static te_err ks_identity_key_ready(te_keys_svc *s, int create)
+{
+	te_err rc = TE_OK;
+
+	if (s->have_handle_key)
+		goto out;
+	TE_ENSURE(create || te_hsm_key_exists(s->hsm, TE_KEYS_SVC_HANDLE_KEY), TE_ERR_NOT_FOUND,
+	          "keys service: no handle-validation key yet");
+	TE_GUARD(ks_handle_key(s->hsm));
+	s->have_handle_key = 1;
+out:
+	return rc;
+}
+
+te_err te_keys_svc_identity_handle(te_keys_svc *s, uint32_t uid, const uint8_t *data,
+                                   size_t data_len, char *out, size_t out_size)
+{
+	te_err rc = TE_OK;
+	te_keyhandle h;
+	ks_bound b = {s, uid};
+
+	memset(&h, 0, sizeof(h));
+	TE_ENSURE(s->identity_key[0] != '\0', TE_ERR_UNSUPPORTED,
+	          "keys service: the device key is not an HSM key name: no identity handles");
+	TE_ENSURE(data_len <= TE_KEYHANDLE_DATA_MAX && (data != NULL || data_len == 0),
+	          TE_ERR_INVALID_ARG, "keys service: identity derivation data of %zu bytes",
+	          data_len);
+	TE_GUARD(ks_identity_key_ready(s, 1));
+	h.kind = data_len > 0 ? TE_KEYHANDLE_KIND_DERIVED : TE_KEYHANDLE_KIND_KEY;
+	snprintf(h.id, sizeof(h.id), "%s", s->identity_key);
+	if (data_len > 0)
+		memcpy(h.data, data, data_len);
+	h.data_len = data_len;
+	TE_GUARD(te_keyhandle_encode(ks_mac_identity, &b, &h, out, out_size));
+out:
+	te_memzero(&h, sizeof(h));
+	return rc;
+}
+
+/* 1 when the request's handle is an identity handle made for the caller's
+ * uid, naming the identity key as a key or a derivation base; h is then
+ * the handle.  Anything else is no identity handle (0), quietly: the
+ * caller refuses it as it refuses any invalid handle. */
+static int ks_identity_open(ks_call *x, te_keyhandle *h)
+{
+	te_keys_svc *s = x->s;
+	ks_bound b = {s, x->r->uid};
+	te_keyhandle got;
+	int ok;
+
+	if (s->identity_key[0] == '\0' || ks_identity_key_ready(s, 0) != TE_OK)
+		return 0;
+	if (te_keyhandle_decode(ks_mac_identity, &b, x->r->handle, strlen(x->r->handle), &got) !=
+	    TE_OK)
+		return 0;
+	/* Only these are ever made (te_keys_svc_identity_handle); a device
+	 * key renamed in the configuration leaves old handles behind. */
+	ok = strcmp(got.id, s->identity_key) == 0 &&
+	     (got.kind == TE_KEYHANDLE_KIND_KEY || got.kind == TE_KEYHANDLE_KIND_DERIVED);
+	if (ok)
+		*h = got;
+	te_memzero(&got, sizeof(got));
+	return ok;
 }
 
 void te_keys_svc_close(te_keys_svc *s)

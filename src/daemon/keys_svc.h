@@ -33,6 +33,8 @@
 #include <stddef.h>
 
 #include "daemon/ipc.h"
+#include "daemon/keyhandle.h"
+#include "daemon/workload.h"
 #include "trustedge/te_daemon_config.h"
 #include "trustedge/te_error.h"
 #include "trustedge/te_hsm.h"
@@ -48,7 +50,9 @@ typedef struct te_keys_svc te_keys_svc;
 
 typedef struct te_keys_svc_config {
 	/* The principals (copied at open: dc need not outlive it).  With no
-	 * principal every request is refused 403 and no handle key is made. */
+	 * principal every request is refused 403 (but a sign with an
+	 * identity handle, below) and no handle key is made until the
+	 * first identity handle is. */
 	const te_daemon_config *dc;
 	/* Key names (exact) and name prefixes the rest of the daemon owns
 	 * (device key, workload encryption key, module keys, edge CA): no
@@ -57,7 +61,42 @@ typedef struct te_keys_svc_config {
 	size_t n_reserved;
 	const char *const *reserved_prefixes;
 	size_t n_reserved_prefixes;
+	/* The key identity handles name (the device key, an HSM key name);
+	 * NULL or not a key name (a pkcs11: URI): no identity handles. */
+	const char *identity_key;
 } te_keys_svc_config;
+
+/*
+ * Identity handles: the key handles the identity service gives its
+ * callers (keys_idsvc.h).  One names the identity key: kind KEY for the
+ * device identity, kind DERIVED (base: the identity key, data: a module
+ * key's derivation data) for a module identity.  Its tag is
+ *
+ *   HMAC-SHA256(handle-validation key, TE_KEYS_SVC_IDENTITY_LABEL 0x00
+ *               || u32be uid || the handle's bytes before the tag)
+ *
+ * rather than the keys service's HMAC over the handle's bytes alone, so a
+ * handle is bound to the uid it was made for (another uid presenting it
+ * fails authentication), and the two kinds of handle never pass for each
+ * other (a keys-service MAC input starts with the version byte 0x01, an
+ * identity one with 't').  The keys service takes an identity handle for
+ * POST /sign with HMAC-SHA256 only, from that uid, whatever the principals
+ * and reserved names say: the identity service authorized the caller.
+ * Every other operation refuses it as an invalid handle.
+ */
+#define TE_KEYS_SVC_IDENTITY_LABEL "trustedge-identity-handle-v1"
+
+/*
+ * Writes the NUL-terminated text of a fresh identity handle for uid to out
+ * (TE_KEYHANDLE_TEXT_MAX + 1 bytes): the identity key itself when data_len
+ * is 0, else the key derived from it with data (1..TE_KEYHANDLE_DATA_MAX
+ * bytes).  Makes the handle-validation key first when it is missing (also
+ * without principals).  TE_ERR_UNSUPPORTED when there is no identity key;
+ * TE_ERR_CONFIG for an unusable handle key; the HSM's errors.
+ */
+te_err te_keys_svc_identity_handle(te_keys_svc *s, uint32_t uid, const uint8_t *data,
+                                   size_t data_len, char *out, size_t out_size) TE_MUST_CHECK
+    TE_NONNULL(1, 5);
 
 /*
  * Copies the principals and reserved names and, when there is a principal,
@@ -78,5 +117,26 @@ void te_keys_svc_close(te_keys_svc *s);
  */
 te_err te_keys_svc_handle(te_keys_svc *s, const te_ipc_keysvc_req *req,
                           te_ipc_msg *rep) TE_MUST_CHECK TE_NONNULL(1, 2, 3);
+
+/*
+ * For the other services of the keys process (the certificates service,
+ * keys_certsvc.h), which name key pairs by keys-service handle.
+ *
+ * te_keys_svc_principal_match: 1 when a principal gives uid the id (the
+ * globs only: reserved names are the caller's to refuse).
+ *
+ * te_keys_svc_keypair_use: authenticates the key pair handle text and
+ * checks, as the keys service's own requests, that the key is not one the
+ * daemon keeps and that a principal gives it to uid.  On success writes
+ * the key id.  Otherwise st holds the refusal: 400 (not a handle of this
+ * daemon, or of another kind), 403 with an audit line naming op ("audit:
+ * caller uid=.. op=.. key=.. result=denied"; also when there is no
+ * principal at all), 500 when the HSM cannot check the handle.
+ */
+int te_keys_svc_principal_match(const te_keys_svc *s, uint32_t uid, const char *id) TE_MUST_CHECK
+    TE_NONNULL(1, 3);
+te_err te_keys_svc_keypair_use(te_keys_svc *s, uint32_t uid, const char *op, const char *handle,
+                               char key_id[TE_KEYHANDLE_ID_MAX + 1], te_wl_status *st)
+    TE_MUST_CHECK TE_NONNULL(1, 3, 4, 5, 6);
 
 #endif

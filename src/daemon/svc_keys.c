@@ -32,10 +32,7 @@
 
 #define SK_N(a) (sizeof(a) / sizeof((a)[0]))
 
-typedef struct sk_seg {
-	const char *p;
-	size_t n;
-} sk_seg;
+typedef te_hj_seg sk_seg;
 
 typedef struct sk_tmpl {
 	te_svc_keys_route_id id;
@@ -131,47 +128,6 @@ static int sk_copy_key_id(const char *s, size_t n, char *dst)
 /* ------------------------------------------------------------------ */
 /* routing */
 
-/* Checks every byte and splits "/a/b" into segments; *nseg is
- * SK_SEG_MAX + 1 when there are more segments than any route has. */
-static te_err sk_split(const char *path, sk_seg *segs, size_t *nseg, te_wl_status *st)
-{
-	te_err rc = TE_OK;
-	size_t len, n = 0, start;
-
-	len = strnlen(path, TE_SVC_KEYS_PATH_MAX + 1);
-	if (len > TE_SVC_KEYS_PATH_MAX)
-		SK_FAIL(400, TE_ERR_INVALID_ARG, "request path is too long");
-	if (len == 0 || path[0] != '/')
-		SK_FAIL(400, TE_ERR_INVALID_ARG, "request path must start with '/'");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)path[i];
-		if (c <= 0x20 || c >= 0x7f)
-			SK_FAIL(400, TE_ERR_INVALID_ARG,
-			        "request path contains a byte outside printable ASCII");
-	}
-	/* "/" alone has no segments (and matches no route). */
-	start = 1;
-	for (size_t i = 1; len > 1 && i <= len; i++) {
-		sk_seg s;
-		if (i < len && path[i] != '/')
-			continue;
-		s.p = path + start;
-		s.n = i - start;
-		/* Empty, "." and ".." segments mean different things to
-		 * different normalisers: refuse them rather than guess. */
-		if (s.n == 0 || sk_eq(s.p, s.n, ".") || sk_eq(s.p, s.n, ".."))
-			SK_FAIL(400, TE_ERR_INVALID_ARG,
-			        "request path has an empty, '.' or '..' segment");
-		if (n < SK_SEG_MAX)
-			segs[n] = s;
-		n++;
-		start = i + 1;
-	}
-	*nseg = n > SK_SEG_MAX ? SK_SEG_MAX + 1 : n;
-out:
-	return rc;
-}
-
 static te_svc_keys_api_version sk_version(const char *text)
 {
 	if (text == NULL)
@@ -237,7 +193,7 @@ te_err te_svc_keys_route(const char *method, const char *path, const char *api_v
 	memset(out, 0, sizeof(*out));
 	if (path == NULL)
 		SK_FAIL(400, TE_ERR_INVALID_ARG, "request path is missing");
-	TE_GUARD(sk_split(path, segs, &nseg, st));
+	TE_GUARD(te_hj_split(path, TE_SVC_KEYS_PATH_MAX, segs, SK_SEG_MAX, &nseg, st));
 	for (size_t i = 0; i < SK_N(sk_routes) && nseg <= SK_SEG_MAX; i++) {
 		const sk_tmpl *t = &sk_routes[i];
 		if (!sk_tmpl_matches(t, segs, nseg))

@@ -27,10 +27,7 @@
 #define TE_WL_NAME  "{name}"
 #define TE_WL_GENID "{genid}"
 
-typedef struct te_wl_seg {
-	const char *p;
-	size_t n;
-} te_wl_seg;
+typedef te_hj_seg te_wl_seg;
 
 typedef struct te_wl_tmpl {
 	te_wl_route_id id;
@@ -86,22 +83,6 @@ static const struct {
 /* ------------------------------------------------------------------ */
 /* routing */
 
-static int te_wl_seg_is(const te_wl_seg *s, const char *lit)
-{
-	size_t n = strlen(lit);
-
-	return s->n == n && memcmp(s->p, lit, n) == 0;
-}
-
-/* IoT Hub module-id characters less '%': paths are not percent-decoded,
- * so a '%' would make one id spelled two ways. */
-static int te_wl_id_char(unsigned char c)
-{
-	if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9'))
-		return 1;
-	return c != '\0' && strchr("-._:+@$!*(),=#'", c) != NULL;
-}
-
 static te_err te_wl_copy_id(const te_wl_seg *s, char *dst, size_t max, const char *what,
                             te_wl_status *st)
 {
@@ -110,53 +91,12 @@ static te_err te_wl_copy_id(const te_wl_seg *s, char *dst, size_t max, const cha
 	if (s->n == 0 || s->n > max)
 		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "%s must be 1 to %zu characters", what, max);
 	for (size_t i = 0; i < s->n; i++) {
-		if (!te_wl_id_char((unsigned char)s->p[i]))
+		if (!te_hj_id_char((unsigned char)s->p[i]))
 			TE_WL_FAIL(400, TE_ERR_INVALID_ARG,
 			           "%s contains a character that is not allowed", what);
 	}
 	memcpy(dst, s->p, s->n);
 	dst[s->n] = '\0';
-out:
-	return rc;
-}
-
-/* Checks every byte and splits "/a/b/c" into segments; *nseg is
- * TE_WL_SEG_MAX + 1 when there are more segments than any route has. */
-static te_err te_wl_split(const char *path, te_wl_seg *segs, size_t *nseg, te_wl_status *st)
-{
-	te_err rc = TE_OK;
-	size_t len, n = 0, start;
-
-	len = strnlen(path, TE_WL_PATH_MAX + 1);
-	if (len > TE_WL_PATH_MAX)
-		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "request path is too long");
-	if (len == 0 || path[0] != '/')
-		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "request path must start with '/'");
-	for (size_t i = 0; i < len; i++) {
-		unsigned char c = (unsigned char)path[i];
-		if (c <= 0x20 || c >= 0x7f)
-			TE_WL_FAIL(400, TE_ERR_INVALID_ARG,
-			           "request path contains a byte outside printable ASCII");
-	}
-	/* "/" alone has no segments (and matches no route). */
-	start = 1;
-	for (size_t i = 1; len > 1 && i <= len; i++) {
-		te_wl_seg s;
-		if (i < len && path[i] != '/')
-			continue;
-		s.p = path + start;
-		s.n = i - start;
-		/* Empty, "." and ".." segments mean different things to
-		 * different normalisers: refuse them rather than guess. */
-		if (s.n == 0 || te_wl_seg_is(&s, ".") || te_wl_seg_is(&s, ".."))
-			TE_WL_FAIL(400, TE_ERR_INVALID_ARG,
-			           "request path has an empty, '.' or '..' segment");
-		if (n < TE_WL_SEG_MAX)
-			segs[n] = s;
-		n++;
-		start = i + 1;
-	}
-	*nseg = n > TE_WL_SEG_MAX ? TE_WL_SEG_MAX + 1 : n;
 out:
 	return rc;
 }
@@ -179,7 +119,7 @@ static int te_wl_tmpl_matches(const te_wl_tmpl *t, const te_wl_seg *segs, size_t
 	for (size_t i = 0; i < nseg; i++) {
 		if (t->seg[i][0] == '{')
 			continue;
-		if (!te_wl_seg_is(&segs[i], t->seg[i]))
+		if (!te_hj_seg_is(&segs[i], t->seg[i]))
 			return 0;
 	}
 	return 1;
@@ -198,7 +138,7 @@ te_err te_wl_route(const char *method, const char *path, const char *api_version
 	memset(out, 0, sizeof(*out));
 	if (path == NULL)
 		TE_WL_FAIL(400, TE_ERR_INVALID_ARG, "request path is missing");
-	TE_GUARD(te_wl_split(path, segs, &nseg, st));
+	TE_GUARD(te_hj_split(path, TE_WL_PATH_MAX, segs, TE_WL_SEG_MAX, &nseg, st));
 	for (size_t i = 0; i < sizeof(te_wl_routes) / sizeof(te_wl_routes[0]); i++) {
 		const te_wl_tmpl *t = &te_wl_routes[i];
 		if (nseg > TE_WL_SEG_MAX || !te_wl_tmpl_matches(t, segs, nseg))

@@ -7,7 +7,9 @@
  * at every bound of every field and of the body.  Bad frames are built by hand and sent with
  * send(2).  The keys service types (KEYSVC_REQ, KEYSVC_REPLY) are checked
  * for every op's field rules, every field bound on both sides, and
- * truncation at every length.
+ * truncation at every length; so are the certificates service types
+ * (CERTSVC_REQ, CERTSVC_REPLY) and the identity service types (IDSVC_REQ:
+ * device or module, never half of each; IDSVC_REPLY: a base64url handle).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -941,7 +943,8 @@ static void test_unknown_type(void **state)
 {
 	struct fx *f = *state;
 	struct raw r;
-	const uint16_t bad[] = {0, TE_IPC_KEYSVC_REPLY + 1, 0x8000, 0xffff};
+	/* The last type + 1 (IDSVC_REPLY is the highest number today). */
+	const uint16_t bad[] = {0, TE_IPC_IDSVC_REPLY + 1, 0x8000, 0xffff};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		raw_hdr(&r, TE_IPC_VERSION, bad[i], 1, 0);
@@ -1830,6 +1833,605 @@ static void test_keysvc_reply(void **state)
 	ks_reply_refused(f, 200, 0xff, "x", 1, "kind 255 is unknown");
 }
 
+/* ---- identity service: IDSVC_REQ, IDSVC_REPLY ---- */
+
+/* An IDSVC_REQ frame with the fields as given, unchecked. */
+static void ids_raw_req(struct raw *r, uint32_t uid, const void *module, size_t module_len,
+                        const void *genid, size_t genid_len)
+{
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_IDSVC_REQ, 5, 0);
+	raw_u32(r, uid);
+	raw_field(r, module, module_len);
+	raw_field(r, genid, genid_len);
+	raw_fix_len(r);
+}
+
+static void ids_req_refused(struct fx *f, const te_ipc_idsvc_req *q, const char *what)
+{
+	te_err rc = te_ipc_idsvc_req_encode(q, f->enc);
+
+	if (rc != TE_ERR_INVALID_ARG || strstr(te_err_detail(), what) == NULL)
+		fail_msg("expected INVALID_ARG '%s', got %s: %s", what, te_err_name(rc),
+		         te_err_detail());
+	assert_int_equal(f->enc->len, 0);
+}
+
+static void ids_decode_refused(struct fx *f, const char *what)
+{
+	te_ipc_idsvc_req out;
+	te_err rc;
+
+	assert_int_equal(te_ipc_recv(f->sv[1], f->msg), TE_OK);
+	rc = te_ipc_idsvc_req_decode(f->msg, &out);
+	if (rc != TE_ERR_MALFORMED || strstr(te_err_detail(), what) == NULL)
+		fail_msg("expected MALFORMED '%s', got %s: %s", what, te_err_name(rc),
+		         te_err_detail());
+}
+
+static void test_idsvc_req(void **state)
+{
+	struct fx *f = *state;
+	te_ipc_idsvc_req q, out;
+	static char longs[TE_IPC_MODULE_MAX + 2];
+	struct raw *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	assert_string_equal(te_ipc_type_name(TE_IPC_IDSVC_REQ), "IDSVC_REQ");
+	assert_string_equal(te_ipc_type_name(TE_IPC_IDSVC_REPLY), "IDSVC_REPLY");
+	assert_false(te_ipc_type_is_secret(TE_IPC_IDSVC_REQ));
+	assert_true(te_ipc_type_is_secret(TE_IPC_IDSVC_REPLY));
+
+	/* The device: both strings empty; the smallest body. */
+	memset(&q, 0, sizeof(q));
+	q.uid = 0xfedcba98u;
+	assert_int_equal(te_ipc_idsvc_req_encode(&q, f->enc), TE_OK);
+	assert_int_equal(f->enc->type, TE_IPC_IDSVC_REQ);
+	assert_int_equal(f->enc->len, 4 + 2 + 2);
+	send_recv(f, 41);
+	memset(&out, 0x5a, sizeof(out));
+	assert_int_equal(te_ipc_idsvc_req_decode(f->msg, &out), TE_OK);
+	assert_int_equal(out.uid, 0xfedcba98u);
+	assert_string_equal(out.module, "");
+	assert_string_equal(out.genid, "");
+
+	/* A module at both bounds: the largest body. */
+	memset(q.module, 'm', TE_IPC_MODULE_MAX);
+	q.module[TE_IPC_MODULE_MAX] = '\0';
+	memset(q.genid, 'g', TE_IPC_GENID_MAX);
+	q.genid[TE_IPC_GENID_MAX] = '\0';
+	q.uid = 1001;
+	assert_int_equal(te_ipc_idsvc_req_encode(&q, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, 4 + 2 + TE_IPC_MODULE_MAX + 2 + TE_IPC_GENID_MAX);
+	send_recv(f, 42);
+	assert_int_equal(te_ipc_idsvc_req_decode(f->msg, &out), TE_OK);
+	assert_int_equal(out.uid, 1001);
+	assert_string_equal(out.module, q.module);
+	assert_string_equal(out.genid, q.genid);
+	/* Re-encodes to the same bytes. */
+	assert_int_equal(te_ipc_idsvc_req_encode(&out, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, f->msg->len);
+	assert_memory_equal(f->enc->body, f->msg->body, f->msg->len);
+
+	/* The encoder refuses what the decoder would. */
+	snprintf(q.module, sizeof(q.module), "%s", "m");
+	q.genid[0] = '\0';
+	ids_req_refused(f, &q, "must both be empty");
+	q.module[0] = '\0';
+	snprintf(q.genid, sizeof(q.genid), "%s", "1");
+	ids_req_refused(f, &q, "must both be empty");
+
+	/* And the decoder: one of the two empty, over a bound, a NUL, a
+	 * byte more or less, the wrong type. */
+	ids_raw_req(r, 1, "m", 1, "", 0);
+	raw_send(f->sv[0], r);
+	ids_decode_refused(f, "must both be empty");
+	ids_raw_req(r, 1, "", 0, "7", 1);
+	raw_send(f->sv[0], r);
+	ids_decode_refused(f, "must both be empty");
+	memset(longs, 'x', sizeof(longs));
+	ids_raw_req(r, 1, longs, TE_IPC_MODULE_MAX + 1, "7", 1);
+	raw_send(f->sv[0], r);
+	ids_decode_refused(f, "module of 129 bytes outside 0..128");
+	ids_raw_req(r, 1, "m", 1, longs, TE_IPC_GENID_MAX + 1);
+	raw_send(f->sv[0], r);
+	ids_decode_refused(f, "genid of 65 bytes outside 0..64");
+	ids_raw_req(r, 1, "a\0b", 3, "7", 1);
+	raw_send(f->sv[0], r);
+	ids_decode_refused(f, "module contains a NUL byte");
+	/* Body bounds of the type, checked at receive. */
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_IDSVC_REQ, 1, 0);
+	raw_u32(r, 1);
+	raw_u16(r, 0);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_malformed(f, "IDSVC_REQ body of 6 bytes outside 8..200");
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_IDSVC_REQ, 1, 0);
+	memset(r->b + r->n, 0, 201);
+	r->n += 201;
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_malformed(f, "IDSVC_REQ body of 201 bytes outside 8..200");
+	/* Every cut of a valid body, and a byte more. */
+	snprintf(q.module, sizeof(q.module), "%s", "mod");
+	snprintf(q.genid, sizeof(q.genid), "%s", "12");
+	assert_int_equal(te_ipc_idsvc_req_encode(&q, f->msg), TE_OK);
+	{
+		uint32_t full = f->msg->len;
+
+		for (uint32_t n = 0; n < full; n++) {
+			f->msg->len = n;
+			assert_int_equal(te_ipc_idsvc_req_decode(f->msg, &out), TE_ERR_MALFORMED);
+		}
+		f->msg->len = full + 1;
+		assert_int_equal(te_ipc_idsvc_req_decode(f->msg, &out), TE_ERR_MALFORMED);
+		f->msg->len = full;
+		assert_int_equal(te_ipc_idsvc_req_decode(f->msg, &out), TE_OK);
+		f->msg->type = TE_IPC_KEYSVC_REQ;
+		assert_int_equal(te_ipc_idsvc_req_decode(f->msg, &out), TE_ERR_MALFORMED);
+	}
+	free(r);
+}
+
+static void test_idsvc_reply(void **state)
+{
+	struct fx *f = *state;
+	te_ipc_idsvc_reply rep, out;
+	static char text[TE_IPC_KEYSVC_HANDLE_MAX + 1];
+	struct raw *r = calloc(1, sizeof(*r));
+
+	assert_non_null(r);
+	memset(text, 'A', sizeof(text));
+	text[3] = '-';
+	text[4] = '_';
+	rep.handle = text;
+	rep.handle_len = TE_IPC_KEYSVC_HANDLE_MAX;
+	assert_int_equal(te_ipc_idsvc_reply_encode(&rep, f->enc), TE_OK);
+	assert_int_equal(f->enc->type, TE_IPC_IDSVC_REPLY);
+	assert_int_equal(f->enc->len, 2 + TE_IPC_KEYSVC_HANDLE_MAX);
+	send_recv(f, 43);
+	assert_int_equal(te_ipc_idsvc_reply_decode(f->msg, &out), TE_OK);
+	assert_int_equal(out.handle_len, TE_IPC_KEYSVC_HANDLE_MAX);
+	assert_memory_equal(out.handle, text, out.handle_len);
+	rep.handle_len = 1;
+	assert_int_equal(te_ipc_idsvc_reply_encode(&rep, f->enc), TE_OK);
+	send_recv(f, 44);
+	assert_int_equal(te_ipc_idsvc_reply_decode(f->msg, &out), TE_OK);
+	assert_int_equal(out.handle_len, 1);
+
+	/* The encoder: empty, too long, outside base64url; the message is
+	 * left empty (wiped). */
+	rep.handle_len = 0;
+	assert_int_equal(te_ipc_idsvc_reply_encode(&rep, f->enc), TE_ERR_INVALID_ARG);
+	assert_int_equal(f->enc->len, 0);
+	rep.handle_len = TE_IPC_KEYSVC_HANDLE_MAX + 1;
+	assert_int_equal(te_ipc_idsvc_reply_encode(&rep, f->enc), TE_ERR_INVALID_ARG);
+	rep.handle = "ab=c";
+	rep.handle_len = 4;
+	assert_int_equal(te_ipc_idsvc_reply_encode(&rep, f->enc), TE_ERR_INVALID_ARG);
+	assert_true(strstr(te_err_detail(), "not base64url") != NULL);
+	rep.handle = NULL;
+	rep.handle_len = 1;
+	assert_int_equal(te_ipc_idsvc_reply_encode(&rep, f->enc), TE_ERR_INVALID_ARG);
+
+	/* The decoder: the same, through the socket. */
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_IDSVC_REPLY, 1, 0);
+	raw_field(r, "ab+c", 4);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	assert_int_equal(te_ipc_recv(f->sv[1], f->msg), TE_OK);
+	assert_int_equal(te_ipc_idsvc_reply_decode(f->msg, &out), TE_ERR_MALFORMED);
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_IDSVC_REPLY, 1, 0);
+	raw_field(r, "ab\0c", 4);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	assert_int_equal(te_ipc_recv(f->sv[1], f->msg), TE_OK);
+	assert_int_equal(te_ipc_idsvc_reply_decode(f->msg, &out), TE_ERR_MALFORMED);
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_IDSVC_REPLY, 1, 0);
+	raw_field(r, "", 0);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	expect_malformed(f, "IDSVC_REPLY body of 2 bytes outside 3..586");
+	raw_hdr(r, TE_IPC_VERSION, TE_IPC_IDSVC_REPLY, 1, 0);
+	raw_field(r, text, 3);
+	raw_bytes(r, "x", 1);
+	raw_fix_len(r);
+	raw_send(f->sv[0], r);
+	assert_int_equal(te_ipc_recv(f->sv[1], f->msg), TE_OK);
+	assert_int_equal(te_ipc_idsvc_reply_decode(f->msg, &out), TE_ERR_MALFORMED);
+	free(r);
+}
+
+/* ---- certificates service: CERTSVC_REQ, CERTSVC_REPLY ---- */
+
+/* A CERTSVC_REQ body written field by field with no checks, straight into
+ * m (type and length set): what a peer could send. */
+static void cs_raw(te_ipc_msg *m, uint32_t uid, uint8_t op, struct span id, struct span issuer,
+                   struct span handle, struct span csr, struct span pem)
+{
+	struct raw *r = calloc(1, sizeof(*r));
+	const struct span fields[] = {id, issuer, handle, csr, pem};
+
+	assert_non_null(r);
+	raw_u32(r, uid);
+	r->b[r->n++] = op;
+	for (size_t i = 0; i < 5; i++)
+		raw_field(r, fields[i].p, fields[i].n);
+	assert_true(r->n <= sizeof(m->body));
+	memset(m, 0, sizeof(*m));
+	m->type = TE_IPC_CERTSVC_REQ;
+	m->len = (uint32_t)r->n;
+	memcpy(m->body, r->b, r->n);
+	free(r);
+}
+
+static void cs_raw_of(te_ipc_msg *m, const te_ipc_certsvc_req *q)
+{
+	static const uint8_t none[1];
+
+	cs_raw(m, q->uid, q->op, SP(q->cert_id), SP(q->issuer_cert_id), SP(q->issuer_handle),
+	       SPN(q->csr_len ? q->csr : none, q->csr_len),
+	       SPN(q->pem_len ? (const void *)q->pem : none, q->pem_len));
+}
+
+static void cs_expect_decode_fails(struct fx *f, const char *what)
+{
+	te_ipc_certsvc_req out;
+	te_err rc;
+
+	memset(&out, 0x5a, sizeof(out));
+	rc = te_ipc_certsvc_req_decode(f->msg, &out);
+	if (rc != TE_ERR_MALFORMED || strstr(te_err_detail(), what) == NULL)
+		fail_msg("expected MALFORMED '%s', got %s: %s", what, te_err_name(rc),
+		         te_err_detail());
+	assert_int_equal(((uint8_t *)&out)[0], 0x5a);
+}
+
+/* q must be refused by the encoder (INVALID_ARG, detail has what, nothing
+ * left in the message), and its raw body by the decoder (MALFORMED). */
+static void cs_expect_refused(struct fx *f, const te_ipc_certsvc_req *q, const char *what)
+{
+	te_err rc;
+
+	memset(f->enc, 0, sizeof(*f->enc));
+	rc = te_ipc_certsvc_req_encode(q, f->enc);
+	if (rc != TE_ERR_INVALID_ARG || strstr(te_err_detail(), what) == NULL)
+		fail_msg("encode: expected INVALID_ARG '%s', got %s: %s", what, te_err_name(rc),
+		         te_err_detail());
+	assert_int_equal(f->enc->len, 0);
+	assert_true(all_zero(f->enc->body, sizeof(f->enc->body)));
+	cs_raw_of(f->msg, q);
+	cs_expect_decode_fails(f, what);
+}
+
+static void cs_req_init(te_ipc_certsvc_req *q, uint8_t op, const char *id)
+{
+	memset(q, 0, sizeof(*q));
+	q->uid = 1000;
+	q->op = op;
+	snprintf(q->cert_id, sizeof(q->cert_id), "%s", id);
+}
+
+/* Encodes q, sends it through the socketpair, decodes it and checks every
+ * field, then that it re-encodes to the same bytes. */
+static void cs_round_trip(struct fx *f, const te_ipc_certsvc_req *q)
+{
+	te_ipc_certsvc_req out;
+
+	assert_int_equal(te_ipc_certsvc_req_encode(q, f->enc), TE_OK);
+	assert_int_equal(f->enc->type, TE_IPC_CERTSVC_REQ);
+	send_recv(f, 2000u + q->op);
+	memset(&out, 0x55, sizeof(out));
+	assert_int_equal(te_ipc_certsvc_req_decode(f->msg, &out), TE_OK);
+	assert_int_equal(out.uid, q->uid);
+	assert_int_equal(out.op, q->op);
+	assert_string_equal(out.cert_id, q->cert_id);
+	assert_string_equal(out.issuer_cert_id, q->issuer_cert_id);
+	assert_string_equal(out.issuer_handle, q->issuer_handle);
+	assert_int_equal(out.csr_len, q->csr_len);
+	if (q->csr_len > 0) {
+		assert_memory_equal(out.csr, q->csr, q->csr_len);
+		assert_true(out.csr >= f->msg->body && out.csr < f->msg->body + f->msg->len);
+	}
+	assert_int_equal(out.pem_len, q->pem_len);
+	if (q->pem_len > 0)
+		assert_memory_equal(out.pem, q->pem, q->pem_len);
+	memset(f->enc, 0, sizeof(*f->enc));
+	assert_int_equal(te_ipc_certsvc_req_encode(&out, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, f->msg->len);
+	assert_memory_equal(f->enc->body, f->msg->body, f->msg->len);
+}
+
+static void test_certsvc_req_every_op(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t csr[TE_IPC_CERTSVC_CSR_MAX];
+	static char pem[TE_IPC_CERTSVC_PEM_MAX + 1];
+	te_ipc_certsvc_req q;
+
+	assert_true(te_ipc_type_is_secret(TE_IPC_CERTSVC_REQ));
+	assert_false(te_ipc_type_is_secret(TE_IPC_CERTSVC_REPLY));
+	assert_string_equal(te_ipc_type_name(TE_IPC_CERTSVC_REQ), "CERTSVC_REQ");
+	assert_string_equal(te_ipc_type_name(TE_IPC_CERTSVC_REPLY), "CERTSVC_REPLY");
+	memset(csr, 0x30, sizeof(csr));
+	memset(pem, 'P', TE_IPC_CERTSVC_PEM_MAX);
+	pem[1] = '\n';
+	pem[2] = '\r';
+	pem[3] = '\t';
+
+	/* CREATE: the edge CA (no issuer), then every field at its maximum. */
+	cs_req_init(&q, TE_IPC_CERTSVC_CREATE, "c");
+	q.csr = csr;
+	q.csr_len = 1;
+	cs_round_trip(f, &q);
+	assert_int_equal(f->msg->len, 15 + 1 + 1);
+	memset(q.cert_id, 'i', TE_IPC_CERTSVC_ID_MAX);
+	memset(q.issuer_cert_id, 'j', TE_IPC_CERTSVC_ID_MAX);
+	memset(q.issuer_handle, 'h', TE_IPC_CERTSVC_HANDLE_MAX);
+	q.csr_len = TE_IPC_CERTSVC_CSR_MAX;
+	q.uid = 0xfffffffeu;
+	cs_round_trip(f, &q);
+	assert_int_equal(f->msg->len, 15 + 2 * TE_IPC_CERTSVC_ID_MAX + TE_IPC_CERTSVC_HANDLE_MAX +
+	                                  TE_IPC_CERTSVC_CSR_MAX);
+	/* IMPORT at its maximum. */
+	cs_req_init(&q, TE_IPC_CERTSVC_IMPORT, "imp");
+	q.pem = pem;
+	q.pem_len = TE_IPC_CERTSVC_PEM_MAX;
+	cs_round_trip(f, &q);
+	/* GET, DELETE. */
+	cs_req_init(&q, TE_IPC_CERTSVC_GET, "edge-ca");
+	cs_round_trip(f, &q);
+	cs_req_init(&q, TE_IPC_CERTSVC_DELETE, "x.y_z-1");
+	cs_round_trip(f, &q);
+	assert_int_equal(f->msg->len, 15 + 7);
+}
+
+static void test_certsvc_req_rules(void **state)
+{
+	struct fx *f = *state;
+	static uint8_t big[TE_IPC_CERTSVC_PEM_MAX + 2];
+	static char longs[TE_IPC_CERTSVC_HANDLE_MAX + 2];
+	te_ipc_certsvc_req q;
+
+	memset(big, 'A', sizeof(big));
+	memset(longs, 'a', sizeof(longs));
+	/* Ops. */
+	cs_req_init(&q, 0, "c");
+	cs_expect_refused(f, &q, "certsvc op 0 is unknown");
+	cs_req_init(&q, TE_IPC_CERTSVC_DELETE + 1, "c");
+	cs_expect_refused(f, &q, "certsvc op 5 is unknown");
+	/* What each op needs and takes. */
+	cs_req_init(&q, TE_IPC_CERTSVC_CREATE, "c");
+	cs_expect_refused(f, &q, "certsvc CREATE needs field csr");
+	cs_req_init(&q, TE_IPC_CERTSVC_CREATE, "");
+	q.csr = big;
+	q.csr_len = 3;
+	cs_expect_refused(f, &q, "certsvc CREATE needs field cert_id");
+	snprintf(q.cert_id, sizeof(q.cert_id), "%s", "c");
+	q.pem = "-----BEGIN";
+	q.pem_len = 10;
+	cs_expect_refused(f, &q, "certsvc CREATE does not take field pem");
+	q.pem_len = 0;
+	snprintf(q.issuer_cert_id, sizeof(q.issuer_cert_id), "%s", "ca");
+	cs_expect_refused(f, &q, "issuer_cert_id and issuer_handle go together");
+	q.issuer_cert_id[0] = '\0';
+	snprintf(q.issuer_handle, sizeof(q.issuer_handle), "%s", KS_HANDLE);
+	cs_expect_refused(f, &q, "issuer_cert_id and issuer_handle go together");
+	snprintf(q.issuer_cert_id, sizeof(q.issuer_cert_id), "%s", "../ca");
+	cs_expect_refused(f, &q, "issuer_cert_id breaks the key-name rules");
+	snprintf(q.issuer_cert_id, sizeof(q.issuer_cert_id), "%s", "ca");
+	snprintf(q.issuer_handle, sizeof(q.issuer_handle), "%s", "a+b/=");
+	cs_expect_refused(f, &q, "issuer_handle is not base64url");
+	snprintf(q.cert_id, sizeof(q.cert_id), "%s", ".c");
+	snprintf(q.issuer_handle, sizeof(q.issuer_handle), "%s", KS_HANDLE);
+	cs_expect_refused(f, &q, "cert_id breaks the key-name rules");
+	cs_req_init(&q, TE_IPC_CERTSVC_IMPORT, "c");
+	cs_expect_refused(f, &q, "certsvc IMPORT needs field pem");
+	q.pem = "-----BEGIN\x01";
+	q.pem_len = 11;
+	cs_expect_refused(f, &q, "pem is not text");
+	q.pem = "x\xc3\xa9";
+	q.pem_len = 3;
+	cs_expect_refused(f, &q, "pem is not text");
+	q.pem = "pem";
+	q.pem_len = 3;
+	q.csr = big;
+	q.csr_len = 1;
+	cs_expect_refused(f, &q, "certsvc IMPORT does not take field csr");
+	cs_req_init(&q, TE_IPC_CERTSVC_GET, "c");
+	snprintf(q.issuer_cert_id, sizeof(q.issuer_cert_id), "%s", "ca");
+	snprintf(q.issuer_handle, sizeof(q.issuer_handle), "%s", KS_HANDLE);
+	cs_expect_refused(f, &q, "certsvc GET does not take field issuer_cert_id");
+	cs_req_init(&q, TE_IPC_CERTSVC_DELETE, "a/b");
+	cs_expect_refused(f, &q, "cert_id breaks the key-name rules");
+
+	/* Field bounds, on the wire (the encoder cannot even hold them). */
+	cs_raw(f->msg, 0, TE_IPC_CERTSVC_GET, SPN(longs, TE_IPC_CERTSVC_ID_MAX + 1), SP0, SP0, SP0,
+	       SP0);
+	cs_expect_decode_fails(f, "cert_id of 129 bytes outside 0..128");
+	cs_raw(f->msg, 0, TE_IPC_CERTSVC_CREATE, SP("c"), SPN(longs, TE_IPC_CERTSVC_ID_MAX + 1),
+	       SP(KS_HANDLE), SPN(big, 1), SP0);
+	cs_expect_decode_fails(f, "issuer_cert_id of 129 bytes outside 0..128");
+	cs_raw(f->msg, 0, TE_IPC_CERTSVC_CREATE, SP("c"), SP("ca"),
+	       SPN(longs, TE_IPC_CERTSVC_HANDLE_MAX + 1), SPN(big, 1), SP0);
+	cs_expect_decode_fails(f, "issuer_handle of 585 bytes outside 0..584");
+	cs_raw(f->msg, 0, TE_IPC_CERTSVC_CREATE, SP("c"), SP0, SP0,
+	       SPN(big, TE_IPC_CERTSVC_CSR_MAX + 1), SP0);
+	cs_expect_decode_fails(f, "csr of 8193 bytes outside 0..8192");
+	cs_raw(f->msg, 0, TE_IPC_CERTSVC_IMPORT, SP("c"), SP0, SP0, SP0,
+	       SPN(big, TE_IPC_CERTSVC_PEM_MAX + 1));
+	cs_expect_decode_fails(f, "pem of 24577 bytes outside 0..24576");
+	cs_raw(f->msg, 0, TE_IPC_CERTSVC_GET, SPN("a\0b", 3), SP0, SP0, SP0, SP0);
+	cs_expect_decode_fails(f, "cert_id contains a NUL byte");
+	cs_raw(f->msg, 0, TE_IPC_CERTSVC_IMPORT, SP("c"), SP0, SP0, SP0, SPN("a\0b", 3));
+	cs_expect_decode_fails(f, "pem contains a NUL byte");
+	/* The encoder refuses over-long fields of the struct too. */
+	cs_req_init(&q, TE_IPC_CERTSVC_CREATE, "c");
+	q.csr = big;
+	q.csr_len = TE_IPC_CERTSVC_CSR_MAX + 1;
+	assert_int_equal(te_ipc_certsvc_req_encode(&q, f->enc), TE_ERR_INVALID_ARG);
+	cs_req_init(&q, TE_IPC_CERTSVC_IMPORT, "c");
+	q.pem = (const char *)big;
+	q.pem_len = TE_IPC_CERTSVC_PEM_MAX + 1;
+	assert_int_equal(te_ipc_certsvc_req_encode(&q, f->enc), TE_ERR_INVALID_ARG);
+}
+
+/* A valid body cut at every length, or with a byte more, is refused. */
+static void test_certsvc_truncated(void **state)
+{
+	struct fx *f = *state;
+	te_ipc_certsvc_req q, out;
+	te_ipc_certsvc_reply rep, rout;
+	const uint8_t csr[5] = {0x30, 3, 1, 2, 3};
+	uint32_t full;
+
+	cs_req_init(&q, TE_IPC_CERTSVC_CREATE, "leaf");
+	snprintf(q.issuer_cert_id, sizeof(q.issuer_cert_id), "%s", "ca");
+	snprintf(q.issuer_handle, sizeof(q.issuer_handle), "%s", KS_HANDLE);
+	q.csr = csr;
+	q.csr_len = sizeof(csr);
+	assert_int_equal(te_ipc_certsvc_req_encode(&q, f->msg), TE_OK);
+	full = f->msg->len;
+	for (uint32_t n = 0; n < full; n++) {
+		f->msg->len = n;
+		assert_int_equal(te_ipc_certsvc_req_decode(f->msg, &out), TE_ERR_MALFORMED);
+	}
+	f->msg->len = full + 1;
+	assert_int_equal(te_ipc_certsvc_req_decode(f->msg, &out), TE_ERR_MALFORMED);
+	f->msg->len = full;
+	assert_int_equal(te_ipc_certsvc_req_decode(f->msg, &out), TE_OK);
+	/* Through the socket: the body bounds of the types. */
+	{
+		struct raw *r = calloc(1, sizeof(*r));
+
+		assert_non_null(r);
+		raw_hdr(r, TE_IPC_VERSION, TE_IPC_CERTSVC_REQ, 1, 0);
+		raw_bytes(r, f->msg->body, 14);
+		raw_fix_len(r);
+		raw_send(f->sv[0], r);
+		expect_malformed(f, "CERTSVC_REQ body of 14 bytes outside 15..33623");
+		raw_hdr(r, TE_IPC_VERSION, TE_IPC_CERTSVC_REQ, 1, 33624);
+		memset(r->b + r->n, 0, 33624);
+		r->n += 33624;
+		raw_send(f->sv[0], r);
+		expect_malformed(f, "CERTSVC_REQ body of 33624 bytes outside");
+		raw_hdr(r, TE_IPC_VERSION, TE_IPC_CERTSVC_REPLY, 1, 0);
+		raw_bytes(r, "\0\xcc\0\0", 4);
+		raw_fix_len(r);
+		raw_send(f->sv[0], r);
+		expect_malformed(f, "CERTSVC_REPLY body of 4 bytes outside 5..24581");
+		free(r);
+	}
+
+	rep.status = 201;
+	rep.kind = TE_IPC_CERTSVC_REPLY_PEM;
+	rep.payload = (const uint8_t *)"-----BEGIN CERTIFICATE-----\n";
+	rep.payload_len = 28;
+	assert_int_equal(te_ipc_certsvc_reply_encode(&rep, f->msg), TE_OK);
+	full = f->msg->len;
+	for (uint32_t n = 0; n < full; n++) {
+		f->msg->len = n;
+		assert_int_equal(te_ipc_certsvc_reply_decode(f->msg, &rout), TE_ERR_MALFORMED);
+	}
+	f->msg->len = full + 1;
+	assert_int_equal(te_ipc_certsvc_reply_decode(f->msg, &rout), TE_ERR_MALFORMED);
+	/* A decoder of another type refuses it, and it refuses another's. */
+	f->msg->len = full;
+	assert_int_equal(te_ipc_certsvc_req_decode(f->msg, &out), TE_ERR_MALFORMED);
+	assert_non_null(
+	    strstr(te_err_detail(), "expected a CERTSVC_REQ message, got CERTSVC_REPLY"));
+	f->msg->type = TE_IPC_KEYSVC_REPLY;
+	assert_int_equal(te_ipc_certsvc_reply_decode(f->msg, &rout), TE_ERR_MALFORMED);
+}
+
+/* rep must be refused by the encoder and, as raw bytes, by the decoder. */
+static void cs_reply_refused(struct fx *f, uint16_t status, uint8_t kind, const void *p, size_t n,
+                             const char *what)
+{
+	te_ipc_certsvc_reply rep = {status, kind, p, n}, out;
+	te_err rc;
+
+	rc = te_ipc_certsvc_reply_encode(&rep, f->enc);
+	if (rc != TE_ERR_INVALID_ARG || strstr(te_err_detail(), what) == NULL)
+		fail_msg("encode: expected INVALID_ARG '%s', got %s: %s", what, te_err_name(rc),
+		         te_err_detail());
+	memset(f->msg, 0, sizeof(*f->msg));
+	f->msg->type = TE_IPC_CERTSVC_REPLY;
+	f->msg->body[0] = (uint8_t)(status >> 8);
+	f->msg->body[1] = (uint8_t)status;
+	f->msg->body[2] = kind;
+	f->msg->body[3] = (uint8_t)(n >> 8);
+	f->msg->body[4] = (uint8_t)n;
+	if (n > 0)
+		memcpy(f->msg->body + 5, p, n);
+	f->msg->len = (uint32_t)(5 + n);
+	rc = te_ipc_certsvc_reply_decode(f->msg, &out);
+	if (rc != TE_ERR_MALFORMED || strstr(te_err_detail(), what) == NULL)
+		fail_msg("decode: expected MALFORMED '%s', got %s: %s", what, te_err_name(rc),
+		         te_err_detail());
+}
+
+static void cs_reply_ok(struct fx *f, uint16_t status, uint8_t kind, const void *p, size_t n)
+{
+	te_ipc_certsvc_reply rep = {status, kind, p, n}, out;
+
+	assert_int_equal(te_ipc_certsvc_reply_encode(&rep, f->enc), TE_OK);
+	assert_int_equal(f->enc->len, 5 + n);
+	send_recv(f, 78);
+	memset(&out, 0x55, sizeof(out));
+	assert_int_equal(te_ipc_certsvc_reply_decode(f->msg, &out), TE_OK);
+	assert_int_equal(out.status, status);
+	assert_int_equal(out.kind, kind);
+	assert_int_equal(out.payload_len, n);
+	if (n > 0)
+		assert_memory_equal(out.payload, p, n);
+	assert_int_equal(te_ipc_certsvc_reply_encode(&out, f->enc), TE_OK);
+	assert_memory_equal(f->enc->body, f->msg->body, f->msg->len);
+}
+
+static void test_certsvc_reply(void **state)
+{
+	struct fx *f = *state;
+	static char pem[TE_IPC_CERTSVC_PEM_MAX + 1];
+	static char text[TE_IPC_CERTSVC_MSG_MAX + 1];
+
+	memset(pem, 'P', sizeof(pem));
+	memcpy(pem, "\r\n\t", 3);
+	memset(text, 'Z', sizeof(text));
+	/* PEM: 200 or 201, text, 1..24576. */
+	cs_reply_ok(f, 200, TE_IPC_CERTSVC_REPLY_PEM, pem, 1);
+	cs_reply_ok(f, 201, TE_IPC_CERTSVC_REPLY_PEM, pem, TE_IPC_CERTSVC_PEM_MAX);
+	cs_reply_refused(f, 201, TE_IPC_CERTSVC_REPLY_PEM, pem, TE_IPC_CERTSVC_PEM_MAX + 1,
+	                 "bytes outside"); /* the decoder: the type's body bound */
+	cs_reply_refused(f, 200, TE_IPC_CERTSVC_REPLY_PEM, pem, 0, "outside 1..24576");
+	cs_reply_refused(f, 204, TE_IPC_CERTSVC_REPLY_PEM, pem, 1, "with status 204, not 200 or 201");
+	cs_reply_refused(f, 403, TE_IPC_CERTSVC_REPLY_PEM, pem, 1, "with status 403, not 200 or 201");
+	cs_reply_refused(f, 200, TE_IPC_CERTSVC_REPLY_PEM, "a\0b", 3, "pem reply is not text");
+	cs_reply_refused(f, 200, TE_IPC_CERTSVC_REPLY_PEM, "\xc3\xa9", 2, "pem reply is not text");
+	/* 204 and no payload. */
+	cs_reply_ok(f, 204, TE_IPC_CERTSVC_REPLY_NONE, NULL, 0);
+	cs_reply_refused(f, 200, TE_IPC_CERTSVC_REPLY_NONE, NULL, 0, "with status 200, not 204");
+	cs_reply_refused(f, 204, TE_IPC_CERTSVC_REPLY_NONE, "x", 1, "outside 0..0");
+	/* Refusals: error statuses only, printable, 1..255. */
+	{
+		const uint16_t ok[] = {400, 403, 404, 409, 500, 501};
+		const uint16_t bad[] = {0, 200, 201, 204, 401, 413, 502};
+
+		for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++)
+			cs_reply_ok(f, ok[i], TE_IPC_CERTSVC_REPLY_MESSAGE, "no", 2);
+		for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+			cs_reply_refused(f, bad[i], TE_IPC_CERTSVC_REPLY_MESSAGE, "no", 2,
+			                 "not an error status");
+	}
+	cs_reply_ok(f, 403, TE_IPC_CERTSVC_REPLY_MESSAGE, text, TE_IPC_CERTSVC_MSG_MAX);
+	cs_reply_refused(f, 403, TE_IPC_CERTSVC_REPLY_MESSAGE, text, TE_IPC_CERTSVC_MSG_MAX + 1,
+	                 "message reply of 256 bytes outside 1..255");
+	cs_reply_refused(f, 403, TE_IPC_CERTSVC_REPLY_MESSAGE, text, 0, "outside 1..255");
+	cs_reply_refused(f, 400, TE_IPC_CERTSVC_REPLY_MESSAGE, "a\nb", 3, "not printable");
+	/* Unknown kinds. */
+	cs_reply_refused(f, 200, TE_IPC_CERTSVC_REPLY_MESSAGE + 1, "x", 1, "kind 3 is unknown");
+	cs_reply_refused(f, 200, 0xff, "x", 1, "kind 255 is unknown");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1866,6 +2468,12 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_keysvc_req_op_rules, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keysvc_truncated, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_keysvc_reply, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idsvc_req, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_idsvc_reply, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_certsvc_req_every_op, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_certsvc_req_rules, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_certsvc_truncated, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_certsvc_reply, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -5,7 +5,8 @@
  * and read with te_ipc_recv; what it accepts is decoded by its type's
  * decoder.  Independently, the input is handed as a body to every decoder
  * (SIGN_DERIVED_REQ through KEYSVC_REPLY, the certificate, trust bundle
- * and keys service types included).
+ * and keys service types included, and IDSVC_REQ, IDSVC_REPLY,
+ * CERTSVC_REQ, CERTSVC_REPLY).
  * Whatever decodes must re-encode to the very same bytes (and frame), or
  * the target aborts.
  */
@@ -42,6 +43,10 @@ static void decode_reencode(const te_ipc_msg *msg)
 	te_ipc_bundle_reply br;
 	te_ipc_keysvc_req kq;
 	te_ipc_keysvc_reply kr;
+	te_ipc_idsvc_req iq;
+	te_ipc_idsvc_reply ir;
+	te_ipc_certsvc_req csq;
+	te_ipc_certsvc_reply csr;
 	te_err rc;
 
 	switch (msg->type) {
@@ -133,6 +138,45 @@ static void decode_reencode(const te_ipc_msg *msg)
 			abort();
 		rc = te_ipc_keysvc_reply_encode(&kr, &g_enc);
 		break;
+	case TE_IPC_IDSVC_REQ:
+		if (te_ipc_idsvc_req_decode(msg, &iq) != TE_OK)
+			return;
+		/* The device (both empty) or a module (both set), bounded. */
+		if ((iq.module[0] == '\0') != (iq.genid[0] == '\0') ||
+		    strlen(iq.module) > TE_IPC_MODULE_MAX || strlen(iq.genid) > TE_IPC_GENID_MAX)
+			abort();
+		rc = te_ipc_idsvc_req_encode(&iq, &g_enc);
+		break;
+	case TE_IPC_IDSVC_REPLY:
+		if (te_ipc_idsvc_reply_decode(msg, &ir) != TE_OK)
+			return;
+		if (ir.handle_len == 0 || memchr(ir.handle, '\0', ir.handle_len) != NULL)
+			abort();
+		rc = te_ipc_idsvc_reply_encode(&ir, &g_enc);
+		break;
+	case TE_IPC_CERTSVC_REQ:
+		if (te_ipc_certsvc_req_decode(msg, &csq) != TE_OK)
+			return;
+		/* Ids and handle terminated within bounds; an issuer is both
+		 * or neither; only a create has a CSR, only an import a PEM. */
+		if (strlen(csq.cert_id) == 0 || strlen(csq.cert_id) > TE_IPC_CERTSVC_ID_MAX ||
+		    strlen(csq.issuer_cert_id) > TE_IPC_CERTSVC_ID_MAX ||
+		    strlen(csq.issuer_handle) > TE_IPC_CERTSVC_HANDLE_MAX ||
+		    (csq.issuer_cert_id[0] == '\0') != (csq.issuer_handle[0] == '\0') ||
+		    (csq.csr_len != 0) != (csq.op == TE_IPC_CERTSVC_CREATE) ||
+		    (csq.pem_len != 0) != (csq.op == TE_IPC_CERTSVC_IMPORT) ||
+		    (csq.pem_len != 0 && memchr(csq.pem, '\0', csq.pem_len) != NULL))
+			abort();
+		rc = te_ipc_certsvc_req_encode(&csq, &g_enc);
+		break;
+	case TE_IPC_CERTSVC_REPLY:
+		if (te_ipc_certsvc_reply_decode(msg, &csr) != TE_OK)
+			return;
+		if ((csr.kind == TE_IPC_CERTSVC_REPLY_NONE) != (csr.status == 204) ||
+		    (csr.kind == TE_IPC_CERTSVC_REPLY_PEM && csr.status != 200 && csr.status != 201))
+			abort();
+		rc = te_ipc_certsvc_reply_encode(&csr, &g_enc);
+		break;
 	default:
 		/* The empty types: te_ipc_recv already held them to 0 bytes. */
 		if (msg->len != 0)
@@ -196,6 +240,24 @@ static void as_bodies(const uint8_t *data, size_t size)
 	if (size > sizeof(g_msg.body))
 		return;
 	for (uint16_t t = TE_IPC_SIGN_DERIVED_REQ; t <= TE_IPC_KEYSVC_REPLY; t++) {
+		memset(&g_msg, 0, sizeof(g_msg));
+		g_msg.type = t;
+		g_msg.len = (uint32_t)size;
+		if (size > 0)
+			memcpy(g_msg.body, data, size);
+		decode_reencode(&g_msg);
+	}
+	/* The certificates service's types. */
+	for (uint16_t t = TE_IPC_CERTSVC_REQ; t <= TE_IPC_CERTSVC_REPLY; t++) {
+		memset(&g_msg, 0, sizeof(g_msg));
+		g_msg.type = t;
+		g_msg.len = (uint32_t)size;
+		if (size > 0)
+			memcpy(g_msg.body, data, size);
+		decode_reencode(&g_msg);
+	}
+	/* The identity service's types. */
+	for (uint16_t t = TE_IPC_IDSVC_REQ; t <= TE_IPC_IDSVC_REPLY; t++) {
 		memset(&g_msg, 0, sizeof(g_msg));
 		g_msg.type = t;
 		g_msg.len = (uint32_t)size;
