@@ -174,6 +174,21 @@ enum MHD_Result te_api_send_status(struct MHD_Connection *conn, int http, const 
 /* ---- IPC ---- */
 
 /* The calling thread's channel, locked.  Release with api_chan_release. */
+/* Makes ch's message buffers (under ch->lock); 0 when out of memory. */
+static int api_chan_buffers(api_chan *ch)
+{
+	if (ch->req != NULL)
+		return 1;
+	ch->req = te_secure_alloc(sizeof(te_ipc_msg));
+	ch->rep = te_secure_alloc(sizeof(te_ipc_msg));
+	if (ch->req != NULL && ch->rep != NULL)
+		return 1;
+	te_secure_free(ch->req);
+	te_secure_free(ch->rep);
+	ch->req = ch->rep = NULL;
+	return 0;
+}
+
 api_chan *te_api_chan_acquire(te_api *a)
 {
 	te_api_chans *cs = a->chans;
@@ -182,6 +197,13 @@ api_chan *te_api_chan_acquire(te_api *a)
 	if (api_tls_chan == UINT_MAX)
 		api_tls_chan = atomic_fetch_add_explicit(&cs->next, 1, memory_order_relaxed);
 	ch = &cs->chans[api_tls_chan % cs->n];
+	pthread_mutex_lock(&ch->lock);
+	if (api_chan_buffers(ch))
+		return ch;
+	/* Out of (locked) memory: share channel 0, whose buffers were made
+	 * with the channels. */
+	pthread_mutex_unlock(&ch->lock);
+	ch = &cs->chans[0];
 	pthread_mutex_lock(&ch->lock);
 	return ch;
 }
@@ -734,11 +756,11 @@ te_err te_api_chans_new(const int *fds, size_t n, te_api_chans **out)
 		TE_ENSURE(ch->fd >= 0, TE_ERR_INVALID_ARG, "api: IPC channel %zu has no fd", i);
 		TE_ENSURE(pthread_mutex_init(&ch->lock, NULL) == 0, TE_ERR_INTERNAL, "api: mutex");
 		cs->n = i + 1; /* from here te_api_chans_free destroys the mutex */
-		ch->req = te_secure_alloc(sizeof(te_ipc_msg));
-		ch->rep = te_secure_alloc(sizeof(te_ipc_msg));
-		TE_ENSURE(ch->req != NULL && ch->rep != NULL, TE_ERR_NO_MEMORY,
-			  "api: IPC buffers");
 	}
+	/* Channel 0's buffers now, the others' on first use: an idle worker
+	 * costs no locked memory, and channel 0 is the fallback when there
+	 * is none to be had. */
+	TE_ENSURE(api_chan_buffers(&cs->chans[0]), TE_ERR_NO_MEMORY, "api: IPC buffers");
 	*out = cs;
 	cs = NULL;
 out:
