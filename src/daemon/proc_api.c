@@ -15,6 +15,7 @@
 #include "daemon/proc.h"
 
 #include <errno.h>
+#include <malloc.h>
 #include <signal.h>
 #include <string.h>
 #include <sys/prctl.h>
@@ -63,6 +64,10 @@ int te_proc_api_main(const te_daemon_config *dc, const te_listen_set *ls, const 
 	sigaddset(&set, SIGHUP);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	te_json_wipe_on_free();
+	/* One malloc arena per worker thread would be the default: at idle
+	 * that is memory for nothing, and under load the workers' allocations
+	 * are small and short. */
+	(void)mallopt(M_ARENA_MAX, 2);
 	/* Capabilities are per thread: drop them before libmicrohttpd starts
 	 * its threads.  Not dumpable: no core files with request bodies, and
 	 * no ptrace by other processes of the same uid. */
@@ -90,11 +95,11 @@ int te_proc_api_main(const te_daemon_config *dc, const te_listen_set *ls, const 
 		memset(&c, 0, sizeof(c));
 		c.listen_fd = ls->socks[i].fd;
 		c.chans = chans_all;
-		/* The workload and keys APIs carry the load; the others get
-		 * one thread each. */
-		c.threads = i == TE_DAEMON_SOCKET_WORKLOAD || i == TE_DAEMON_SOCKET_KEYS
-				? (unsigned)n
-				: 1;
+		/* Modules' requests come to the workload socket: it gets a
+		 * worker per channel.  The service sockets serve the agent and
+		 * tools, two workers each (one can wait on the keys process
+		 * while the other answers). */
+		c.threads = i == TE_DAEMON_SOCKET_WORKLOAD ? (unsigned)n : 2;
 		c.authz = authz;
 		c.dc = dc;
 		c.service = (te_daemon_socket_id)i;
