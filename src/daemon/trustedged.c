@@ -159,6 +159,16 @@ void te_proc_child_setup(const char *ident, pid_t parent)
 		_exit(TE_PROC_EXIT_FAIL);
 }
 
+/* In a new child: the parent's ends of every generation's control
+ * sockets are none of its business. */
+static void td_close_parent_fds(td *d)
+{
+	for (size_t i = 0; i < 2; i++) {
+		td_close(&d->gens[i].ctl_keys);
+		td_close(&d->gens[i].ctl_api);
+	}
+}
+
 /* Forks the keys and API processes of a new generation. */
 static te_err td_gen_start(td *d, td_gen *g)
 {
@@ -185,6 +195,7 @@ static te_err td_gen_start(td *d, td_gen *g)
 	TE_ENSURE(g->keys >= 0, TE_ERR_IO, "fork: %s", strerror(errno));
 	if (g->keys == 0) {
 		te_proc_child_setup("trustedged-keys", self);
+		td_close_parent_fds(d);
 		te_listen_close_fds(&d->ls);
 		for (size_t i = 0; i < n; i++)
 			close(api_side[i]);
@@ -197,6 +208,7 @@ static te_err td_gen_start(td *d, td_gen *g)
 	TE_ENSURE(g->api >= 0, TE_ERR_IO, "fork: %s", strerror(errno));
 	if (g->api == 0) {
 		te_proc_child_setup("trustedged-api", self);
+		td_close_parent_fds(d);
 		/* The API process holds no secret: not the connection
 		 * string's key nor a PIN it inherited with the config,
 		 * its own or the one a reload is replacing. */
