@@ -137,6 +137,9 @@ typedef struct te_daemon_config {
 	size_t n_principals;
 	te_daemon_limits limits;
 	te_daemon_log_level log_level; /* default info */
+	/* 1: successful module sign/encrypt/decrypt get an info audit line
+	 * too (default 0: debug, as they are the request load). */
+	int audit_all;
 } te_daemon_config;
 
 /* Loads and checks path.  Mistakes are TE_ERR_CONFIG with

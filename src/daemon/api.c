@@ -410,8 +410,6 @@ static te_err api_do_cert(te_api *a, const te_api_req *r, const char *ctype, te_
 	TE_GUARD(te_ipc_cert_reply_decode(ch->rep, &crep));
 	TE_GUARD(te_wl_reply_cert(crep.cert_pem, crep.cert_pem_len, crep.key_pem, crep.key_pem_len,
 				  crep.expiration, json));
-	te_log_info("audit: op=%s module=%s cn=%s result=issued", api_route_name(r->route.id),
-		    r->route.name, server ? body.common_name : r->route.name);
 out:
 	if (ch != NULL)
 		te_api_chan_release(ch);
@@ -509,9 +507,6 @@ static int api_first_call(te_api *a, struct MHD_Connection *conn, const te_api_c
 				*mr = te_api_send_status(conn, 500, "internal error");
 			return 1;
 		}
-		te_log_debug("audit: caller uid=%u pid=%u op=%s module=%s result=allowed",
-			     (unsigned)pc->peer.uid, (unsigned)pc->peer.pid,
-			     api_route_name(r->route.id), r->route.name);
 	}
 	/* A declared length over the limit is refused before it is sent
 	 * (curl and others wait for "100 Continue"). */
@@ -529,7 +524,25 @@ static int api_first_call(te_api *a, struct MHD_Connection *conn, const te_api_c
 	return 0;
 }
 
-static enum MHD_Result api_last_call(te_api *a, struct MHD_Connection *conn, te_api_req *r)
+/* The audit line of a module operation, once its outcome is known.
+ * Certificates are always at info; sign, encrypt and decrypt, which are
+ * the request load, at debug unless log.audit_all is set. */
+static void api_audit(const te_api *a, const te_api_conn *pc, const te_api_req *r, int http)
+{
+	te_wl_route_id id = r->route.id;
+	int always = id == TE_WL_ROUTE_CERT_SERVER || id == TE_WL_ROUTE_CERT_IDENTITY;
+
+	if (r->route.name[0] == '\0')
+		return; /* anonymous routes: module list, trust bundles */
+	te_log(always || (a->dc != NULL && a->dc->audit_all) ? TE_LOG_INFO : TE_LOG_DEBUG,
+	       "audit: caller uid=%u pid=%u op=%s module=%s genid=%s result=%s status=%d",
+	       (unsigned)pc->peer.uid, (unsigned)pc->peer.pid, api_route_name(id), r->route.name,
+	       r->route.genid[0] != '\0' ? r->route.genid : "-",
+	       "allowed", http);
+}
+
+static enum MHD_Result api_last_call(te_api *a, struct MHD_Connection *conn,
+				     const te_api_conn *pc, te_api_req *r)
 {
 	const char *ctype =
 	    MHD_lookup_connection_value(conn, MHD_HEADER_KIND, MHD_HTTP_HEADER_CONTENT_TYPE);
@@ -568,12 +581,17 @@ static enum MHD_Result api_last_call(te_api *a, struct MHD_Connection *conn, te_
 	default:
 		return te_api_send_status(conn, 500, "internal error");
 	}
-	if (rc == TE_OK)
+	if (rc == TE_OK) {
+		api_audit(a, pc, r, created ? 201 : 200);
 		return te_api_send_json(conn, created ? 201 : 200, &json);
+	}
 	te_buf_free(&json);
-	if (st.http_status != 0)
+	if (st.http_status != 0) {
+		api_audit(a, pc, r, st.http_status);
 		return api_send_error(conn, &st);
+	}
 	te_log_err(rc, api_route_name(r->route.id));
+	api_audit(a, pc, r, 500);
 	return te_api_send_status(conn, 500, "internal error");
 }
 
@@ -665,7 +683,7 @@ static enum MHD_Result api_access(void *cls, struct MHD_Connection *conn, const 
 		default: return te_api_send_status(conn, 500, "internal error");
 		}
 	}
-	return api_last_call(a, conn, r);
+	return api_last_call(a, conn, pc, r);
 }
 
 static void api_completed(void *cls, struct MHD_Connection *conn, void **con_cls,

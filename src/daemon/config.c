@@ -1034,14 +1034,16 @@ out:
 
 static te_err dc_log(const dc_ctx *x, const te_config_node *n)
 {
-	static const char *const known[] = {"level"};
+	static const char *const known[] = {"level", "audit_all"};
 	te_err rc = TE_OK;
 	const te_config_node *node = NULL;
 	const char *s = NULL;
 	size_t i;
 
-	TE_GUARD(dc_need_map(x, n, "level"));
+	TE_GUARD(dc_need_map(x, n, "level, audit_all"));
 	TE_GUARD(dc_known_keys(x, n, known, DC_N(known)));
+	if (te_config_find(n, "audit_all") != NULL)
+		TE_GUARD(te_config_get_bool(x->cfg, n, "audit_all", &x->dc->audit_all));
 	TE_GUARD(dc_scalar(x, n, "level", 0, &node, &s));
 	if (s == NULL)
 		goto out;

@@ -589,7 +589,15 @@ static void test_limits_and_log(void **state)
 	         "t.yaml:2: limits.read_timeout_ms: expected an unsigned decimal number");
 	load_bad("log:\n  level: [debug]\n",
 	         "t.yaml:2: log.level: must be a single value, not a list");
-	load_bad("log: debug\n", "t.yaml:1: log: must be a mapping (level)");
+	load_bad("log: debug\n", "t.yaml:1: log: must be a mapping (level, audit_all)");
+	load_bad("log:\n  audit_all: maybe\n",
+	         "t.yaml:2: log.audit_all: expected a boolean (true/false, yes/no, on/off)");
+	{
+		te_daemon_config *dc = load_ok("log:\n  audit_all: true\n");
+
+		assert_int_equal(dc->audit_all, 1);
+		te_daemon_config_free(dc);
+	}
 }
 
 int main(void)

@@ -47,6 +47,7 @@ limits:
   read_timeout_ms: 1001
 log:
   level: debug
+  audit_all: true
 EOF
 d_start
 note "trustedged $DPID serves $SOCK"
@@ -248,6 +249,16 @@ EOF
 d_wait_log "request body not received within 1001 ms" 5 ||
 	fail "no log line for the connection closed on read_timeout_ms"
 note "slow client: closed after read_timeout_ms, logged"
+
+# Audit: with log.audit_all a module's sign has an info line naming the
+# caller, module, generation id and outcome; a refusal has its own.
+d_mark_log
+sign alpha audit-g "$(printf 'audited' | base64)"
+d_wait_log "trustedged-api: info: audit: caller uid=0 pid=" 5 ||
+	fail "no info audit line for a sign with log.audit_all"
+d_log_since "$d_mark" | grep -q "op=sign module=alpha genid=audit-g result=allowed status=200" ||
+	fail "the audit line does not name the operation, module, generation id and outcome"
+note "audit: one info line per module operation with log.audit_all"
 
 # The daemon still serves, and stops cleanly.
 sign alpha g1 "$SR"
