@@ -67,7 +67,10 @@ config() {
 }
 
 start() {
-	"$TD" -c "$W/config.yaml" 2>"$W/log" &
+	# Empty now, not when the background shell gets to its redirection:
+	# the last run's "ready" must not be read as this one's.
+	: >"$W/log"
+	"$TD" -c "$W/config.yaml" 2>>"$W/log" &
 	pid=$!
 	i=0
 	until grep -q "info: ready:" "$W/log" 2>/dev/null; do
