@@ -20,6 +20,7 @@
 #include <sys/uio.h>
 
 #include "common/te_cursor.h"
+#include "daemon/keyhandle.h"
 #include "trustedge/te_hsm.h"
 #include "trustedge/te_mem.h"
 
@@ -1007,15 +1008,13 @@ static unsigned ks_present(const te_ipc_keysvc_req *r)
 	return f;
 }
 
-static int ks_b64url(const char *s)
+_Static_assert(TE_IPC_KEYSVC_HANDLE_MAX == TE_KEYHANDLE_TEXT_MAX,
+               "a handle on the wire is a handle's text");
+
+/* An optional handle field: empty, or the shape of a handle's text. */
+static int ks_handle_ok(const char *s)
 {
-	for (; *s != '\0'; s++) {
-		char c = *s;
-		if (!((c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-		      c == '-' || c == '_'))
-			return 0;
-	}
-	return 1;
+	return s[0] == '\0' || te_keyhandle_text_ok(s, strlen(s));
 }
 
 /* The per-op rules (ipc.h) beyond the fields' wire bounds, which the
@@ -1040,7 +1039,7 @@ static te_err ks_req_check(const te_ipc_keysvc_req *r, te_err code)
 	          "keysvc %s: key_id breaks the key-name rules", rule->name);
 	TE_ENSURE(r->from_key_id[0] == '\0' || te_hsm_name_check(r->from_key_id) == TE_OK, code,
 	          "keysvc %s: from_key_id breaks the key-name rules", rule->name);
-	TE_ENSURE(ks_b64url(r->handle), code, "keysvc %s: handle is not base64url", rule->name);
+	TE_ENSURE(ks_handle_ok(r->handle), code, "keysvc %s: handle is not base64url", rule->name);
 	TE_ENSURE((r->usage & ~KS_USAGE_ALL) == 0, code, "keysvc %s: unknown usage bits 0x%x",
 	          rule->name, (unsigned)r->usage);
 	TE_ENSURE(r->length_bytes <= TE_IPC_KEYSVC_KEY_BYTES_MAX, code,
@@ -1239,14 +1238,9 @@ static te_err ks_reply_check(const te_ipc_keysvc_reply *r, te_err code)
 	          what);
 	TE_ENSURE(r->payload_len >= min && r->payload_len <= max, code,
 	          "keysvc %s reply of %zu bytes outside %zu..%zu", what, r->payload_len, min, max);
-	if (r->kind == TE_IPC_KEYSVC_REPLY_HANDLE) {
-		for (size_t i = 0; i < r->payload_len; i++) {
-			char ch = (char)r->payload[i];
-			TE_ENSURE((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-			              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_',
-			          code, "keysvc handle reply is not base64url");
-		}
-	}
+	if (r->kind == TE_IPC_KEYSVC_REPLY_HANDLE)
+		TE_ENSURE(te_keyhandle_text_ok((const char *)r->payload, r->payload_len), code,
+		          "keysvc handle reply is not base64url");
 	if (r->kind == TE_IPC_KEYSVC_REPLY_VALUE_TEXT || r->kind == TE_IPC_KEYSVC_REPLY_MESSAGE)
 		TE_ENSURE(ks_printable(r->payload, r->payload_len), code,
 		          "keysvc %s reply is not printable ASCII", what);
@@ -1254,34 +1248,57 @@ out:
 	return rc;
 }
 
-te_err te_ipc_keysvc_reply_encode(const te_ipc_keysvc_reply *rep, te_ipc_msg *msg)
+/*
+ * The service replies (KEYSVC_REPLY, CERTSVC_REPLY) share one frame,
+ * u16 status | u8 kind | payload (u16-prefixed, at most max); what a kind
+ * allows is each service's check, run before encoding and after decoding.
+ */
+static te_err te_ipc_svc_reply_put(te_ipc_msg *msg, uint16_t type, uint16_t status, uint8_t kind,
+                                   const uint8_t *payload, size_t len, te_err checked)
 {
-	te_err rc = TE_OK;
+	te_err rc = checked;
 	struct te_ipc_writer w;
-	uint8_t status[2];
+	uint8_t st[2];
 
 	te_ipc_writer_init(&w, msg);
-	TE_GUARD(ks_reply_check(rep, TE_ERR_INVALID_ARG));
-	te_ipc_put_u16(status, rep->status);
-	TE_GUARD(te_ipc_put_bytes(&w, status, 2));
-	TE_GUARD(te_ipc_put_bytes(&w, &rep->kind, 1));
-	TE_GUARD(te_ipc_put_field(&w, rep->payload, rep->payload_len));
+	TE_GUARD(rc);
+	te_ipc_put_u16(st, status);
+	TE_GUARD(te_ipc_put_bytes(&w, st, 2));
+	TE_GUARD(te_ipc_put_bytes(&w, &kind, 1));
+	TE_GUARD(te_ipc_put_field(&w, payload, len));
 out:
-	return te_ipc_writer_end(&w, TE_IPC_KEYSVC_REPLY, rc);
+	return te_ipc_writer_end(&w, type, rc);
+}
+
+static te_err te_ipc_svc_reply_get(const te_ipc_msg *msg, uint16_t type, size_t max,
+                                   uint16_t *status, uint8_t *kind, const uint8_t **payload,
+                                   size_t *len)
+{
+	te_err rc = TE_OK;
+	te_cursor c;
+
+	TE_GUARD(te_ipc_body_open(msg, type, &c));
+	TE_GUARD(te_cursor_u16be(&c, status));
+	TE_GUARD(te_cursor_u8(&c, kind));
+	TE_GUARD(te_ipc_get_data(&c, "payload", payload, len, 0, max));
+	TE_GUARD(te_cursor_expect_end(&c));
+out:
+	return rc;
+}
+
+te_err te_ipc_keysvc_reply_encode(const te_ipc_keysvc_reply *rep, te_ipc_msg *msg)
+{
+	return te_ipc_svc_reply_put(msg, TE_IPC_KEYSVC_REPLY, rep->status, rep->kind, rep->payload,
+	                            rep->payload_len, ks_reply_check(rep, TE_ERR_INVALID_ARG));
 }
 
 te_err te_ipc_keysvc_reply_decode(const te_ipc_msg *msg, te_ipc_keysvc_reply *out)
 {
 	te_err rc = TE_OK;
 	te_ipc_keysvc_reply r = {0, 0, NULL, 0};
-	te_cursor c;
 
-	TE_GUARD(te_ipc_body_open(msg, TE_IPC_KEYSVC_REPLY, &c));
-	TE_GUARD(te_cursor_u16be(&c, &r.status));
-	TE_GUARD(te_cursor_u8(&c, &r.kind));
-	TE_GUARD(te_ipc_get_data(&c, "payload", &r.payload, &r.payload_len, 0,
-	                         TE_IPC_KEYSVC_CIPHERTEXT_MAX));
-	TE_GUARD(te_cursor_expect_end(&c));
+	TE_GUARD(te_ipc_svc_reply_get(msg, TE_IPC_KEYSVC_REPLY, TE_IPC_KEYSVC_CIPHERTEXT_MAX,
+	                              &r.status, &r.kind, &r.payload, &r.payload_len));
 	TE_GUARD(ks_reply_check(&r, TE_ERR_MALFORMED));
 	*out = r;
 out:
@@ -1364,8 +1381,8 @@ static te_err cs_req_check(const te_ipc_certsvc_req *r, te_err code)
 	          "certsvc %s: cert_id breaks the key-name rules", name);
 	TE_ENSURE(r->issuer_cert_id[0] == '\0' || te_hsm_name_check(r->issuer_cert_id) == TE_OK,
 	          code, "certsvc %s: issuer_cert_id breaks the key-name rules", name);
-	TE_ENSURE(ks_b64url(r->issuer_handle), code, "certsvc %s: issuer_handle is not base64url",
-	          name);
+	TE_ENSURE(ks_handle_ok(r->issuer_handle), code,
+	          "certsvc %s: issuer_handle is not base64url", name);
 	TE_ENSURE(r->pem_len == 0 || cs_pem_text((const uint8_t *)r->pem, r->pem_len), code,
 	          "certsvc %s: pem is not text", name);
 out:
@@ -1406,8 +1423,7 @@ te_err te_ipc_certsvc_req_decode(const te_ipc_msg *msg, te_ipc_certsvc_req *out)
 	TE_GUARD(te_cursor_u32be(&c, &r.uid));
 	TE_GUARD(te_cursor_u8(&c, &r.op));
 	TE_GUARD(te_ipc_get_str(&c, "cert_id", r.cert_id, 0, TE_IPC_CERTSVC_ID_MAX));
-	TE_GUARD(
-	    te_ipc_get_str(&c, "issuer_cert_id", r.issuer_cert_id, 0, TE_IPC_CERTSVC_ID_MAX));
+	TE_GUARD(te_ipc_get_str(&c, "issuer_cert_id", r.issuer_cert_id, 0, TE_IPC_CERTSVC_ID_MAX));
 	TE_GUARD(
 	    te_ipc_get_str(&c, "issuer_handle", r.issuer_handle, 0, TE_IPC_CERTSVC_HANDLE_MAX));
 	TE_GUARD(te_ipc_get_data(&c, "csr", &r.csr, &r.csr_len, 0, TE_IPC_CERTSVC_CSR_MAX));
@@ -1463,32 +1479,17 @@ out:
 
 te_err te_ipc_certsvc_reply_encode(const te_ipc_certsvc_reply *rep, te_ipc_msg *msg)
 {
-	te_err rc = TE_OK;
-	struct te_ipc_writer w;
-	uint8_t status[2];
-
-	te_ipc_writer_init(&w, msg);
-	TE_GUARD(cs_reply_check(rep, TE_ERR_INVALID_ARG));
-	te_ipc_put_u16(status, rep->status);
-	TE_GUARD(te_ipc_put_bytes(&w, status, 2));
-	TE_GUARD(te_ipc_put_bytes(&w, &rep->kind, 1));
-	TE_GUARD(te_ipc_put_field(&w, rep->payload, rep->payload_len));
-out:
-	return te_ipc_writer_end(&w, TE_IPC_CERTSVC_REPLY, rc);
+	return te_ipc_svc_reply_put(msg, TE_IPC_CERTSVC_REPLY, rep->status, rep->kind, rep->payload,
+	                            rep->payload_len, cs_reply_check(rep, TE_ERR_INVALID_ARG));
 }
 
 te_err te_ipc_certsvc_reply_decode(const te_ipc_msg *msg, te_ipc_certsvc_reply *out)
 {
 	te_err rc = TE_OK;
 	te_ipc_certsvc_reply r = {0, 0, NULL, 0};
-	te_cursor c;
 
-	TE_GUARD(te_ipc_body_open(msg, TE_IPC_CERTSVC_REPLY, &c));
-	TE_GUARD(te_cursor_u16be(&c, &r.status));
-	TE_GUARD(te_cursor_u8(&c, &r.kind));
-	TE_GUARD(
-	    te_ipc_get_data(&c, "payload", &r.payload, &r.payload_len, 0, TE_IPC_CERTSVC_PEM_MAX));
-	TE_GUARD(te_cursor_expect_end(&c));
+	TE_GUARD(te_ipc_svc_reply_get(msg, TE_IPC_CERTSVC_REPLY, TE_IPC_CERTSVC_PEM_MAX, &r.status,
+	                              &r.kind, &r.payload, &r.payload_len));
 	TE_GUARD(cs_reply_check(&r, TE_ERR_MALFORMED));
 	*out = r;
 out:
@@ -1549,13 +1550,7 @@ static te_err ids_handle_check(const char *p, size_t n, te_err code)
 	TE_ENSURE(p != NULL && n >= 1 && n <= TE_IPC_KEYSVC_HANDLE_MAX, code,
 	          "idsvc reply: handle of %zu characters outside 1..%d", n,
 	          TE_IPC_KEYSVC_HANDLE_MAX);
-	for (size_t i = 0; i < n; i++) {
-		char ch = p[i];
-
-		TE_ENSURE((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') ||
-		              (ch >= '0' && ch <= '9') || ch == '-' || ch == '_',
-		          code, "idsvc reply: handle is not base64url");
-	}
+	TE_ENSURE(te_keyhandle_text_ok(p, n), code, "idsvc reply: handle is not base64url");
 out:
 	return rc;
 }

@@ -399,7 +399,7 @@ typedef struct te_ipc_certsvc_reply {
 
 /*
  * The identity service (IDSVC_REQ -> IDSVC_REPLY, keys_idsvc.h): the API
- * process, having decided which identity a caller gets (svc_identity.h),
+ * process, having decided which identity a caller receives (svc_identity.h),
  * asks for that identity's key handle, bound to the caller's uid.
  *
  * IDSVC_REQ wire: u32 uid | module | genid, the strings u16-length-

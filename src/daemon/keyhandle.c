@@ -66,6 +66,16 @@ static int te_kh_b64url_char(unsigned char c)
 	       c == '-' || c == '_';
 }
 
+int te_keyhandle_text_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > TE_KEYHANDLE_TEXT_MAX)
+		return 0;
+	for (size_t i = 0; i < n; i++)
+		if (!te_kh_b64url_char((unsigned char)s[i]))
+			return 0;
+	return 1;
+}
+
 /* Checks h against the rules of keyhandle.h. */
 static te_err te_kh_check(const te_keyhandle *h)
 {

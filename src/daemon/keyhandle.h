@@ -90,6 +90,10 @@ te_err te_keyhandle_decode(te_keyhandle_mac_fn mac, void *arg, const char *s, si
                            te_keyhandle *out) TE_MUST_CHECK TE_NONNULL(1, 5);
 
 /* "key", "keypair", "derived", or "unknown". */
+/* 1 when s[0..n) could be a handle's text: 1..TE_KEYHANDLE_TEXT_MAX
+ * base64url characters.  Only a shape check, for parsers and IPC codecs;
+ * te_keyhandle_decode is what authenticates. */
+int te_keyhandle_text_ok(const char *s, size_t n);
 const char *te_keyhandle_kind_name(te_keyhandle_kind kind);
 
 #endif

@@ -2,7 +2,7 @@
  * keys_idsvc.h - the identity service's part in the keys process: makes
  * the key handle of an identity (IDSVC_REQ -> IDSVC_REPLY, daemon/ipc.h).
  *
- * The API process decides which identity a caller gets (svc_identity.h:
+ * The API process decides which identity a caller receives (svc_identity.h:
  * the device identity for an administrator, a module's identity for that
  * module) and asks here for its handle, bound to the caller's uid:
  *

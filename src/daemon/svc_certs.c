@@ -56,12 +56,6 @@ static int sc_eq(const char *s, size_t n, const char *lit)
 	return strlen(lit) == n && memcmp(s, lit, n) == 0;
 }
 
-static int sc_b64url_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_';
-}
-
 /* PEM text: printable ASCII, tab, CR, LF. */
 static int sc_text(const char *s, size_t n)
 {
@@ -240,14 +234,9 @@ static te_err sc_get_issuer(json_t *doc, te_svc_certs_create_req *out, te_wl_sta
 		SC_FAIL(400, TE_ERR_INVALID_ARG, "field 'issuer' must be an object");
 	TE_GUARD(sc_get_id(iss, "certId", "issuer.certId", out->issuer_cert_id, st));
 	TE_GUARD(sc_get_str(iss, "privateKeyHandle", "issuer.privateKeyHandle", &s, &n, st));
-	if (n == 0 || n > TE_KEYHANDLE_TEXT_MAX)
+	if (!te_keyhandle_text_ok(s, n))
 		SC_FAIL(400, TE_ERR_INVALID_ARG,
 		        "field 'issuer.privateKeyHandle' is not a key handle");
-	for (size_t i = 0; i < n; i++) {
-		if (!sc_b64url_char((unsigned char)s[i]))
-			SC_FAIL(400, TE_ERR_INVALID_ARG,
-			        "field 'issuer.privateKeyHandle' is not a key handle");
-	}
 	memcpy(out->issuer_key_handle, s, n);
 	out->issuer_key_handle[n] = '\0';
 	out->has_issuer = 1;

@@ -103,12 +103,6 @@ static int sk_eq(const char *s, size_t n, const char *lit)
 	return strlen(lit) == n && memcmp(s, lit, n) == 0;
 }
 
-static int sk_b64url_char(unsigned char c)
-{
-	return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-	       c == '-' || c == '_';
-}
-
 /* Copies s[0..n) to dst (TE_KEYHANDLE_ID_MAX + 1 bytes) when it is a key
  * name by the HSM's rules. */
 static int sk_copy_key_id(const char *s, size_t n, char *dst)
@@ -252,12 +246,8 @@ static te_err sk_get_handle(json_t *obj, const char *key, char *dst, te_wl_statu
 	size_t n;
 
 	TE_GUARD(te_hj_get_str(obj, key, key, 1, &s, &n, st));
-	if (n == 0 || n > TE_KEYHANDLE_TEXT_MAX)
+	if (!te_keyhandle_text_ok(s, n))
 		SK_FAIL(400, TE_ERR_INVALID_ARG, "field '%s' is not a key handle", key);
-	for (size_t i = 0; i < n; i++) {
-		if (!sk_b64url_char((unsigned char)s[i]))
-			SK_FAIL(400, TE_ERR_INVALID_ARG, "field '%s' is not a key handle", key);
-	}
 	memcpy(dst, s, n);
 	dst[n] = '\0';
 out:
@@ -634,11 +624,8 @@ te_err te_svc_keys_reply_handle(const char *handle, te_buf *json)
 	te_err rc = TE_OK;
 	size_t n = strnlen(handle, TE_KEYHANDLE_TEXT_MAX + 1);
 
-	TE_ENSURE(n >= 1 && n <= TE_KEYHANDLE_TEXT_MAX, TE_ERR_INVALID_ARG,
-	          "key handle reply: handle of bad length");
-	for (size_t i = 0; i < n; i++)
-		TE_ENSURE(sk_b64url_char((unsigned char)handle[i]), TE_ERR_INVALID_ARG,
-		          "key handle reply: handle outside base64url");
+	TE_ENSURE(te_keyhandle_text_ok(handle, n), TE_ERR_INVALID_ARG,
+	          "key handle reply: not a key handle");
 	TE_GUARD(te_hj_reply_str("keyHandle", handle, n, json));
 out:
 	return rc;

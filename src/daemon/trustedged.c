@@ -211,10 +211,9 @@ static te_err td_gen_start(td *d, td_gen *g)
 		td_close_parent_fds(d);
 		/* The API process holds no secret: not the connection
 		 * string's key nor a PIN it inherited with the config,
-		 * its own or the one a reload is replacing. */
+		 * its own (g is gens[0]) or the one a reload is replacing. */
 		for (size_t i = 0; i < 2; i++)
 			te_daemon_config_wipe_secrets(d->gens[i].dc);
-		te_daemon_config_wipe_secrets(g->dc);
 		(void)mallopt(M_PERTURB, 0); /* see main() */
 		for (size_t i = 0; i < n; i++)
 			close(keys_side[i]);

@@ -936,7 +936,7 @@ static te_err need_type(const p11_op *op)
 	                  op->ref, op->p->label, op->k.ck_type);
 }
 
-/* The usage a new key gets (see te_hsm_policy_new_usage). */
+/* The usage a new key is given (see te_hsm_policy_new_usage). */
 static te_err usage_for(const te_hsm_key_attrs *attrs, te_hsm_key_type type, uint32_t *out)
 {
 	return te_hsm_policy_new_usage(type, attrs->usage, out);
