@@ -180,6 +180,8 @@ static oe_result_t te_host_ecall(oe_enclave_t *enc, int switchless, uint32_t fn,
 			break;
 		}
 	}
+	/* A slot found there belongs to the outer call: not ours to free. */
+	owned = idx == UINT32_MAX;
 	if (idx == UINT32_MAX && switchless && enc->lay.n_eworkers) {
 		idx = te_host_slot_take(enc, enc->lay.n_regular, enc->lay.n_eworkers);
 		if (idx != UINT32_MAX)
@@ -192,8 +194,6 @@ static oe_result_t te_host_ecall(oe_enclave_t *enc, int switchless, uint32_t fn,
 					   "all %u TCS of the enclave are busy (NumTCS)",
 					   enc->lay.n_regular);
 	}
-	owned = te_host_depth == 0 || idx != te_host_stack[te_host_depth - 1].slot ||
-		te_host_stack[te_host_depth - 1].enc != enc;
 	slot = te_ch_slot_at(enc->base, &enc->lay, idx);
 	if (in_size)
 		memcpy(te_ch_data_at(enc->base, &enc->lay, idx), in, in_size);
@@ -687,6 +687,9 @@ oe_result_t oe_create_enclave(const char *path, oe_enclave_type_t type, uint32_t
 	enc->ecall_count = ecall_count;
 	enc->debug = debug;
 	enc->timeout_ns = te_host_timeout_ns();
+	/* Sitting at a breakpoint is not a hung TA. */
+	if (wait_debugger && !getenv("TE_ENCLAVE_CALL_TIMEOUT_MS"))
+		enc->timeout_ns = 0;
 	r = te_host_start(enc, path, debug, wait_debugger);
 	if (r != OE_OK)
 		return te_host_start_failed(enc, r);
