@@ -34,3 +34,7 @@ fi
 # The daemon end to end: workload sign throughput beside nginx at 1..256
 # connections, start-to-ready and idle RSS (writes results/daemon.json).
 "$root/bench/bench_daemon.sh" "$build"
+
+# The TEE emulator's ECALL/OCALL round trips beside a function call and a
+# pipe round trip (writes results/tee.json).
+"$build/bench/tee/bench_tee" --json "$results/tee.json"

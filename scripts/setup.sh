@@ -6,10 +6,10 @@ set -eu
 
 PKGS="
 build-essential cmake pkg-config clang libclang-rt-dev
-openssl libssl-dev
+openssl libssl-dev libmbedtls-dev
 libcmocka-dev libjansson-dev libyaml-dev libmicrohttpd-dev libseccomp-dev curl
 libtss2-dev
-python3 procps
+python3 procps gdb
 softhsm2 opensc
 swtpm swtpm-tools tpm2-tools
 nginx

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <linux/futex.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/syscall.h>
 #include <time.h>
@@ -221,6 +222,7 @@ void te_ch_post(struct te_ch_slot *slot, const struct te_ch_msg *msg, uint32_t t
 	atomic_store_explicit(&slot->status, msg->status, memory_order_relaxed);
 	atomic_store_explicit(&slot->size, msg->size, memory_order_relaxed);
 	atomic_store_explicit(&slot->out_cap, msg->out_cap, memory_order_relaxed);
+	atomic_store_explicit(&slot->cpu_of[!to], (uint32_t)sched_getcpu(), memory_order_relaxed);
 	/* seq_cst store + load: pairs with the waiter's store of `waiting`
 	 * and load of `state`, so one of the two sides always sees the other
 	 * and no wake-up is lost. */
@@ -242,8 +244,26 @@ int te_ch_wait(struct te_ch_slot *slot, uint32_t want, uint64_t spin_ns,
 	       const _Atomic uint32_t *stop, uint64_t deadline_ns)
 {
 	uint64_t start = 0;
+	int me = sched_getcpu();
+
+	/* Two threads that share a CPU cannot answer each other while one of
+	 * them spins: yield to the other instead.  Both stay runnable, so an
+	 * idle CPU pulls one of them over and spinning pays again; sleeping
+	 * on the futex here would keep them together for good. */
+	int colocated = me >= 0 && (uint32_t)me == atomic_load_explicit(&slot->cpu_of[!want],
+								      memory_order_relaxed);
 
 	for (uint32_t i = 0;; i++) {
+		if (colocated) {
+			if (atomic_load_explicit(&slot->state, memory_order_acquire) == want)
+				return 0;
+			sched_yield();
+			if (!start)
+				start = te_ch_now_ns();
+			else if (te_ch_now_ns() - start >= spin_ns)
+				break;
+			continue;
+		}
 		if (atomic_load_explicit(&slot->state, memory_order_acquire) == want)
 			return 0;
 		if (stop && atomic_load_explicit(stop, memory_order_relaxed))
@@ -251,9 +271,11 @@ int te_ch_wait(struct te_ch_slot *slot, uint32_t want, uint64_t spin_ns,
 		te_cpu_relax();
 		if ((i & 63) != 63)
 			continue;
-		if (!start)
+		if (!start) {
 			start = te_ch_now_ns();
-		else if (te_ch_now_ns() - start >= spin_ns)
+			continue;
+		}
+		if (te_ch_now_ns() - start >= spin_ns)
 			break;
 	}
 	for (;;) {

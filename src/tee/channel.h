@@ -71,7 +71,10 @@ struct te_ch_slot {
 	_Atomic uint32_t status; /* oe_result_t of a *_RET */
 	_Atomic uint64_t size;    /* bytes of data in the data area */
 	_Atomic uint64_t out_cap; /* bytes of output the caller can take */
-	char pad[64 - 40];
+	/* cpu_of[side]: the CPU the host (0) / TA (1) side last posted from;
+	 * a hint only (see te_ch_wait), never trusted for anything else. */
+	_Atomic uint32_t cpu_of[2];
+	char pad[64 - 48];
 } __attribute__((aligned(64)));
 
 struct te_ch_header {
@@ -158,8 +161,9 @@ oe_result_t te_ch_msg_read(struct te_ch_slot *slot, uint32_t allowed, struct te_
 /* Writes a message's fields and hands the slot over (state = to). */
 void te_ch_post(struct te_ch_slot *slot, const struct te_ch_msg *msg, uint32_t to);
 
-/* Waits until slot->state == want.  Spins for spin_ns, then sleeps on the
- * futex in slices of slice_ms.  Returns 0 when the state is reached, or
+/* Waits until slot->state == want.  Spins for spin_ns - unless the other
+ * side last ran on this very CPU, where spinning would only keep it from
+ * running - then sleeps on the futex.  Returns 0 when the state is reached, or
  * the value of *stop (non-zero) as soon as it is set, or -1 after
  * deadline_ns (CLOCK_MONOTONIC, 0 = none). */
 int te_ch_wait(struct te_ch_slot *slot, uint32_t want, uint64_t spin_ns,

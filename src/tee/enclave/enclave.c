@@ -18,6 +18,7 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdio.h>
+#include <stdio_ext.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -39,6 +40,8 @@ struct te_ta te_ta_g;
 #define TE_TA_SPIN_REGULAR_NS 20000u
 #define TE_TA_SPIN_WORKER_NS 5000000u
 #define TE_TA_SPIN_OCALL_NS 50000u
+/* Calls up to this size in each direction need no heap allocation. */
+#define TE_TA_SMALL_CALL 256u
 
 static uint8_t te_ta_bootbuf[TE_CH_BOOT_MAX + 1];
 
@@ -87,6 +90,7 @@ static void te_ta_serve_ecall(uint32_t idx, const struct te_ch_msg *m)
 {
 	struct te_ch_slot *slot = te_ch_slot_at(te_ta_g.base, &te_ta_g.lay, idx);
 	uint8_t *data = te_ch_data_at(te_ta_g.base, &te_ta_g.lay, idx);
+	uint8_t small_in[TE_TA_SMALL_CALL], small_out[TE_TA_SMALL_CALL];
 	uint8_t *in = NULL, *out = NULL;
 	size_t written = 0;
 	uint32_t prev = te_ta_cur_slot;
@@ -107,22 +111,26 @@ static void te_ta_serve_ecall(uint32_t idx, const struct te_ch_msg *m)
 	}
 	ta_fn = te_ta_g.ecall_map[m->fn];
 	/* Copy the input out of shared memory first: the host can rewrite the
-	 * channel at any time, the private copy it cannot. */
-	in = malloc(m->size ? m->size : 1);
-	out = calloc(1, m->out_cap ? m->out_cap : 1);
+	 * channel at any time, the private copy it cannot.  Small calls use
+	 * the thread's stack, the rest the (counted) heap. */
+	in = m->size <= sizeof(small_in) ? small_in : malloc(m->size);
+	out = m->out_cap <= sizeof(small_out) ? small_out : malloc(m->out_cap);
 	if (!in || !out) {
 		res = OE_OUT_OF_MEMORY;
 		goto out;
 	}
 	memcpy(in, data, m->size);
+	memset(out, 0, m->out_cap);
 	te_ta_cur_slot = idx;
 	te_ta_depth++;
 	oe_ecalls_table[ta_fn].func(in, m->size, out, m->out_cap, &written);
 	te_ta_depth--;
 	te_ta_cur_slot = prev;
 	/* Output printed by this call goes out while the call can still OCALL. */
-	fflush(stdout);
-	fflush(stderr);
+	if (__fpending(stdout))
+		fflush(stdout);
+	if (__fpending(stderr))
+		fflush(stderr);
 	if (written > m->out_cap) {
 		res = OE_UNEXPECTED;
 		written = 0;
@@ -130,8 +138,10 @@ static void te_ta_serve_ecall(uint32_t idx, const struct te_ch_msg *m)
 	}
 	memcpy(data, out, written);
 out:
-	free(in);
-	free(out);
+	if (in != small_in)
+		free(in);
+	if (out != small_out)
+		free(out);
 	te_ta_reply(slot, TE_MSG_ECALL_RET, res, res == OE_OK ? written : 0);
 }
 

@@ -86,6 +86,7 @@ void te_host_serve_ocall(oe_enclave_t *enc, uint32_t idx, const struct te_ch_msg
 {
 	struct te_ch_slot *slot = te_ch_slot_at(enc->base, &enc->lay, idx);
 	uint8_t *data = te_ch_data_at(enc->base, &enc->lay, idx);
+	uint8_t small_in[256], small_out[256]; /* small OCALLs need no heap */
 	uint8_t *in = NULL, *out = NULL;
 	size_t written = 0;
 	oe_result_t res = OE_OK;
@@ -98,13 +99,14 @@ void te_host_serve_ocall(oe_enclave_t *enc, uint32_t idx, const struct te_ch_msg
 		te_host_reply(slot, OE_REENTRANT_ECALL, 0);
 		return;
 	}
-	in = malloc(m->size ? m->size : 1);
-	out = calloc(1, m->out_cap ? m->out_cap : 1);
+	in = m->size <= sizeof(small_in) ? small_in : malloc(m->size);
+	out = m->out_cap <= sizeof(small_out) ? small_out : malloc(m->out_cap);
 	if (!in || !out) {
 		res = OE_OUT_OF_MEMORY;
 		goto out;
 	}
 	memcpy(in, data, m->size);
+	memset(out, 0, m->out_cap);
 	te_host_stack[te_host_depth].enc = enc;
 	te_host_stack[te_host_depth].slot = idx;
 	te_host_depth++;
@@ -116,8 +118,10 @@ void te_host_serve_ocall(oe_enclave_t *enc, uint32_t idx, const struct te_ch_msg
 	}
 	memcpy(data, out, written);
 out:
-	free(in);
-	free(out);
+	if (in != small_in)
+		free(in);
+	if (out != small_out)
+		free(out);
 	te_host_reply(slot, res, res == OE_OK ? written : 0);
 }
 
