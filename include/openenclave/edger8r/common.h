@@ -19,10 +19,12 @@
  * [in,out] buffers follow the input's args struct, the [out] and [in,out]
  * buffers the output's, each at the next multiple of TE_EDL_ALIGN, in
  * parameter order, a deep-copied struct member's buffer right after the
- * buffer holding its struct (depth first).  Inside a copied struct a
- * deep-copied pointer member holds the offset of its buffer, every other
- * pointer member (except [user_check]) is zeroed: no pointer value of one
- * side is ever read by the other.
+ * buffer holding its struct (depth first), except for a struct sent
+ * [out] only: the callee's nested buffers for it follow every fixed
+ * output buffer (the caller leaves TE_EDL_DEEP_OUT_MAX bytes for them).
+ * Inside a copied struct a deep-copied pointer member holds the offset of
+ * its buffer, every other pointer member (except [user_check]) is zeroed:
+ * no pointer value of one side is ever read by the other.
  *
  * The receiving side walks the same order, so every offset it is sent must
  * be exactly where the walk says: smaller overlaps what came before
@@ -54,6 +56,13 @@ OE_EXTERNC_BEGIN
 #define TE_EDL_OUT 0x2u
 /* A [string]: its size is its strlen + 1, checked for the NUL on receipt. */
 #define TE_EDL_STRING 0x4u
+/* The segment's bytes are ours to free (received copies, and the nested
+ * buffers an implementation allocated for an [out] struct). */
+#define TE_EDL_OWNED 0x8u
+
+/* Room a caller leaves after the fixed output for the nested buffers of
+ * [out] structs, whose sizes only the callee knows. */
+#define TE_EDL_DEEP_OUT_MAX (1u << 20)
 
 /* "No segment": a NULL pointer, or a buffer that is not nested. */
 #define TE_EDL_NONE ((size_t)-1)
@@ -75,12 +84,12 @@ typedef struct _te_edl_struct_ops {
 
 /* One buffer of a call: a parameter's or a deep-copied member's. */
 typedef struct _te_edl_seg {
-	void *ptr;     /* sender: the caller's bytes; receiver: its own copy */
-	size_t size;   /* bytes */
-	size_t in_off; /* offset in the input, 0 when not in the input */
+	void *ptr;      /* sender: the caller's bytes; receiver: its own copy */
+	size_t size;    /* bytes */
+	size_t in_off;  /* offset in the input, 0 when not in the input */
 	size_t out_off; /* offset in the output, 0 when not in the output */
-	size_t parent; /* segment holding the pointer to this one, or TE_EDL_NONE */
-	size_t field;  /* byte offset of that pointer inside the parent's bytes */
+	size_t parent;  /* segment holding the pointer to this one, or TE_EDL_NONE */
+	size_t field;   /* byte offset of that pointer inside the parent's bytes */
 	const te_edl_struct_ops_t *ops; /* element ops when it holds structs with pointers */
 	unsigned flags;
 } te_edl_seg_t;
@@ -90,13 +99,13 @@ typedef struct _te_edl_plan {
 	te_edl_seg_t *segs;
 	size_t nsegs;
 	size_t cap;
-	size_t in_size;  /* end of the input layout so far */
-	size_t out_size; /* end of the output layout so far */
+	size_t in_size;   /* end of the input layout so far */
+	size_t out_size;  /* end of the output layout so far */
+	size_t out_extra; /* sending side: room for nested [out] buffers */
 	/* receiving side only */
 	const uint8_t *input;
 	size_t input_size;
 	size_t output_cap;
-	int owns; /* segment bytes are our allocations */
 } te_edl_plan_t;
 
 OE_INLINE oe_result_t te_edl_add(size_t a, size_t b, size_t *r)
@@ -189,6 +198,18 @@ OE_INLINE uintptr_t te_edl_take_offset(void *member)
 	return v;
 }
 
+/* Struct copies are handled as bytes (they may sit unaligned in a
+ * message): zero or copy n bytes at offset off of an element. */
+OE_INLINE void te_edl_zero_at(uint8_t *elem, size_t off, size_t n)
+{
+	memset(elem + off, 0, n);
+}
+
+OE_INLINE void te_edl_copy_at(uint8_t *dst, const uint8_t *src, size_t off, size_t n)
+{
+	memcpy(dst + off, src + off, n);
+}
+
 /* Sending side: a plan starts with just the args struct. */
 OE_INLINE void te_edl_plan_init(te_edl_plan_t *p, size_t args_size)
 {
@@ -200,21 +221,20 @@ OE_INLINE void te_edl_plan_init(te_edl_plan_t *p, size_t args_size)
 /* Receiving side: also remembers the input it checks against and how much
  * output the caller made room for. */
 OE_INLINE void te_edl_plan_init_recv(te_edl_plan_t *p, size_t args_size, const uint8_t *input,
-				     size_t input_size, size_t output_cap)
+                                     size_t input_size, size_t output_cap)
 {
 	te_edl_plan_init(p, args_size);
 	p->input = input;
 	p->input_size = input ? input_size : 0;
 	p->output_cap = output_cap;
-	p->owns = 1;
 }
 
 OE_INLINE void te_edl_plan_free(te_edl_plan_t *p)
 {
 	size_t i;
 
-	if (p->owns)
-		for (i = 0; i < p->nsegs; i++)
+	for (i = 0; i < p->nsegs; i++)
+		if (p->segs[i].flags & TE_EDL_OWNED)
 			free(p->segs[i].ptr);
 	free(p->segs);
 	p->segs = NULL;
@@ -260,9 +280,9 @@ OE_INLINE oe_result_t te_edl_place(size_t *end, size_t size, size_t *off)
  * TE_EDL_NONE, deep-copied member otherwise) to the layout.  desc, when
  * given, receives where the other side finds it. */
 OE_INLINE oe_result_t te_edl_plan_add(te_edl_plan_t *p, const void *ptr, size_t size,
-				      unsigned flags, size_t parent, size_t field,
-				      const te_edl_struct_ops_t *ops, te_edl_buffer_t *desc,
-				      size_t *index)
+                                      unsigned flags, size_t parent, size_t field,
+                                      const te_edl_struct_ops_t *ops, te_edl_buffer_t *desc,
+                                      size_t *index)
 {
 	oe_result_t r;
 	te_edl_seg_t *s;
@@ -276,7 +296,11 @@ OE_INLINE oe_result_t te_edl_plan_add(te_edl_plan_t *p, const void *ptr, size_t 
 	s->parent = parent;
 	s->field = field;
 	s->ops = ops;
-	s->flags = flags & (TE_EDL_IN | TE_EDL_OUT);
+	s->flags = flags & (TE_EDL_IN | TE_EDL_OUT | TE_EDL_OWNED);
+	/* Two members naming one allocation must not free it twice. */
+	for (size_t i = 0; (s->flags & TE_EDL_OWNED) && i < p->nsegs; i++)
+		if (p->segs[i].ptr == s->ptr && (p->segs[i].flags & TE_EDL_OWNED))
+			s->flags &= ~TE_EDL_OWNED;
 	if ((flags & TE_EDL_IN) && (r = te_edl_place(&p->in_size, size, &s->in_off)) != OE_OK)
 		return r;
 	if ((flags & TE_EDL_OUT) && (r = te_edl_place(&p->out_size, size, &s->out_off)) != OE_OK)
@@ -332,11 +356,15 @@ OE_INLINE void te_edl_plan_write(const te_edl_plan_t *p, uint8_t *msg, unsigned 
 
 /* Sending side: allocates both messages (zeroed, so padding carries
  * nothing) and writes the input. */
-OE_INLINE oe_result_t te_edl_plan_start(const te_edl_plan_t *p, const void *args,
-					size_t args_size, uint8_t **in, uint8_t **out)
+OE_INLINE oe_result_t te_edl_plan_start(const te_edl_plan_t *p, const void *args, size_t args_size,
+                                        uint8_t **in, uint8_t **out)
 {
+	size_t cap;
+
+	if (te_edl_add(p->out_size, p->out_extra, &cap) != OE_OK)
+		return OE_INTEGER_OVERFLOW;
 	*in = (uint8_t *)calloc(1, p->in_size);
-	*out = (uint8_t *)calloc(1, p->out_size);
+	*out = (uint8_t *)calloc(1, cap);
 	if (!*in || !*out)
 		return OE_OUT_OF_MEMORY;
 	memcpy(*in, args, args_size);
@@ -344,22 +372,31 @@ OE_INLINE oe_result_t te_edl_plan_start(const te_edl_plan_t *p, const void *args
 	return OE_OK;
 }
 
+/* Sending side: the output capacity te_edl_plan_start allocated. */
+OE_INLINE size_t te_edl_plan_out_cap(const te_edl_plan_t *p)
+{
+	return p->out_size + p->out_extra;
+}
+
 /* Sending side: checks the reply before anything is copied to the
  * caller.  The callee's refusal is returned as it is; a reply whose size
- * or offsets differ from what was asked for is refused. */
-OE_INLINE oe_result_t te_edl_plan_reply(const te_edl_plan_t *p, const uint8_t *out,
-					size_t written, void *args, size_t args_size)
+ * or offsets differ from what was asked for is refused.  Only a function
+ * with nested [out] buffers (out_extra) may reply beyond the fixed part. */
+OE_INLINE oe_result_t te_edl_plan_reply(const te_edl_plan_t *p, const uint8_t *out, size_t written,
+                                        void *args, size_t args_size)
 {
 	oe_result_t r;
 	size_t i;
 
-	if (written < args_size || written > p->out_size)
-		return written < args_size ? OE_UNEXPECTED : OE_OUT_OF_BOUNDS;
+	if (written < args_size)
+		return OE_UNEXPECTED;
+	if (written > te_edl_plan_out_cap(p))
+		return OE_OUT_OF_BOUNDS;
 	memcpy(args, out, args_size);
 	memcpy(&r, out, sizeof(r));
 	if (r != OE_OK)
 		return r;
-	if (written != p->out_size)
+	if (written < p->out_size || (written != p->out_size && !p->out_extra))
 		return OE_OUT_OF_BOUNDS;
 	for (i = 0; i < p->nsegs; i++) {
 		const te_edl_seg_t *s = &p->segs[i];
@@ -374,7 +411,7 @@ OE_INLINE oe_result_t te_edl_plan_reply(const te_edl_plan_t *p, const uint8_t *o
 /* Sending side: a parameter's descriptor in the reply must say what was
  * asked for (or nothing, for a NULL pointer). */
 OE_INLINE oe_result_t te_edl_plan_check_desc(const te_edl_plan_t *p, size_t seg,
-					     const te_edl_buffer_t *desc)
+                                             const te_edl_buffer_t *desc)
 {
 	if (seg == TE_EDL_NONE)
 		return desc->offset == 0 && desc->size == 0 ? OE_OK : OE_OUT_OF_BOUNDS;
@@ -384,7 +421,8 @@ OE_INLINE oe_result_t te_edl_plan_check_desc(const te_edl_plan_t *p, size_t seg,
 }
 
 /* Sending side, after te_edl_plan_reply: copies the output buffers into
- * the caller's.  A struct sent [in,out] gets its own pointers back. */
+ * the caller's.  A struct sent [in,out] gets its own pointers back; in a
+ * struct that was only [out], pointers from the other side are zeroed. */
 OE_INLINE void te_edl_plan_copy_out(const te_edl_plan_t *p, uint8_t *out)
 {
 	size_t i, j;
@@ -396,6 +434,8 @@ OE_INLINE void te_edl_plan_copy_out(const te_edl_plan_t *p, uint8_t *out)
 		if (s->ops && (s->flags & TE_EDL_IN))
 			for (j = 0; j + s->ops->elem_size <= s->size; j += s->ops->elem_size)
 				s->ops->keep(out + s->out_off + j, (const uint8_t *)s->ptr + j);
+		else
+			te_edl_scrub_elems(s->ops, out + s->out_off, s->size);
 		memcpy(s->ptr, out + s->out_off, s->size);
 	}
 }
@@ -404,8 +444,8 @@ OE_INLINE void te_edl_plan_copy_out(const te_edl_plan_t *p, uint8_t *out)
  * the input for [in] and [in,out], in the output for [out].  On success
  * *ptr is a fresh allocation (a copy, or zeroed for [out]). */
 OE_INLINE oe_result_t te_edl_recv(te_edl_plan_t *p, uint64_t off, size_t size, unsigned flags,
-				  size_t parent, size_t field, const te_edl_struct_ops_t *ops,
-				  void **ptr, size_t *index)
+                                  size_t parent, size_t field, const te_edl_struct_ops_t *ops,
+                                  void **ptr, size_t *index)
 {
 	oe_result_t r;
 	te_edl_seg_t *s;
@@ -457,7 +497,7 @@ OE_INLINE oe_result_t te_edl_recv(te_edl_plan_t *p, uint64_t off, size_t size, u
 	s->parent = parent;
 	s->field = field;
 	s->ops = ops;
-	s->flags = flags & (TE_EDL_IN | TE_EDL_OUT);
+	s->flags = (flags & (TE_EDL_IN | TE_EDL_OUT)) | TE_EDL_OWNED;
 	*ptr = m;
 	if (index)
 		*index = p->nsegs;
@@ -469,13 +509,14 @@ OE_INLINE oe_result_t te_edl_recv(te_edl_plan_t *p, uint64_t off, size_t size, u
  * from the other parameters (ignored for a [string], whose size is what
  * was sent).  Offset 0 is a NULL pointer and must come with size 0. */
 OE_INLINE oe_result_t te_edl_recv_param(te_edl_plan_t *p, const te_edl_buffer_t *desc,
-					size_t expect, unsigned flags,
-					const te_edl_struct_ops_t *ops, void **ptr, size_t *index)
+                                        size_t expect, unsigned flags,
+                                        const te_edl_struct_ops_t *ops, void **ptr, size_t *index)
 {
 	size_t size;
 
 	*ptr = NULL;
-	*index = TE_EDL_NONE;
+	if (index)
+		*index = TE_EDL_NONE;
 	if (desc->offset == 0)
 		return desc->size == 0 ? OE_OK : OE_INVALID_PARAMETER;
 #if UINT64_MAX > SIZE_MAX
@@ -494,7 +535,7 @@ OE_INLINE void te_edl_scrub_seg(te_edl_plan_t *p, size_t seg)
 {
 	if (seg != TE_EDL_NONE)
 		te_edl_scrub_elems(p->segs[seg].ops, (uint8_t *)p->segs[seg].ptr,
-				   p->segs[seg].size);
+		                   p->segs[seg].size);
 }
 
 /* Receiving side: where a parameter's buffer is in the output. */
@@ -506,12 +547,63 @@ OE_INLINE void te_edl_plan_desc_out(const te_edl_plan_t *p, size_t seg, te_edl_b
 	desc->size = p->segs[seg].size;
 }
 
+/* How many elem_size elements segment seg holds (0 for none). */
+OE_INLINE size_t te_edl_seg_count(const te_edl_plan_t *p, size_t seg, size_t elem_size)
+{
+	if (seg == TE_EDL_NONE || elem_size == 0)
+		return 0;
+	return p->segs[seg].size / elem_size;
+}
+
+/*
+ * Nested buffers of an [out] struct.  The callee adds them to its output
+ * after the call (te_edl_plan_add with TE_EDL_OUT | TE_EDL_OWNED: they are
+ * the implementation's allocations, freed once written), after every
+ * fixed buffer.  The caller receives them like an input: a plan over its
+ * output starting at the end of the fixed part, each buffer copied into a
+ * fresh allocation that becomes the caller's (free() it) once the whole
+ * reply checks out.
+ */
+OE_INLINE void te_edl_tail_init(te_edl_plan_t *tail, const te_edl_plan_t *p, const uint8_t *out,
+                                size_t written)
+{
+	te_edl_plan_init_recv(tail, p->out_size, out, written, 0);
+}
+
+/* A copy of the struct array of [out] parameter seg, to receive its nested
+ * buffers into before anything of the caller's is written. */
+OE_INLINE oe_result_t te_edl_tail_take(const te_edl_plan_t *p, size_t seg, const uint8_t *out,
+                                       void **copy)
+{
+	*copy = NULL;
+	if (seg == TE_EDL_NONE)
+		return OE_OK;
+	*copy = malloc(p->segs[seg].size ? p->segs[seg].size : 1);
+	if (!*copy)
+		return OE_OUT_OF_MEMORY;
+	memcpy(*copy, out + p->segs[seg].out_off, p->segs[seg].size);
+	return OE_OK;
+}
+
+/* The nested buffers must account for the whole reply. */
+OE_INLINE oe_result_t te_edl_tail_end(const te_edl_plan_t *tail)
+{
+	return tail->in_size == tail->input_size ? OE_OK : OE_OUT_OF_BOUNDS;
+}
+
+/* The allocations now belong to the caller. */
+OE_INLINE void te_edl_plan_disown(te_edl_plan_t *p)
+{
+	for (size_t i = 0; i < p->nsegs; i++)
+		p->segs[i].flags &= ~TE_EDL_OWNED;
+}
+
 /* Receiving side: writes the reply.  On success the args struct and every
  * output buffer; on failure only the args struct, zeroed but for the
  * result (its first field).  Nothing is written when even the args
  * struct does not fit. */
 OE_INLINE void te_edl_finish(const te_edl_plan_t *p, const void *args, size_t args_size,
-			     oe_result_t r, uint8_t *out, size_t out_cap, size_t *written)
+                             oe_result_t r, uint8_t *out, size_t out_cap, size_t *written)
 {
 	if (!written)
 		return;
