@@ -38,14 +38,14 @@
 enum {
 	F_ECHO, F_OCALL_ECHO, F_NESTED, F_SWITCHLESS_OCALL, F_OPEN, F_SOCKET, F_FORK, F_LOOP,
 	F_CRASH, F_HEAP_HOG, F_ABORT, F_PRINT, F_SECRET_ADDR, F_WITHIN, F_BUSY, F_LIE, F_EMPTY,
-	F_MISSING, F_COUNT
+	F_MISSING, F_RANDOM, F_RECURSE, F_COUNT
 };
 
 static const oe_ecall_info_t ecall_names[F_COUNT] = {
 	{ "echo" }, { "ocall_echo" }, { "nested" }, { "switchless_ocall" }, { "open" },
 	{ "socket" }, { "fork" }, { "loop" }, { "crash" }, { "heap_hog" }, { "abort" },
 	{ "print" }, { "secret_addr" }, { "within" }, { "busy" }, { "lie" }, { "empty" },
-	{ "not_in_the_ta" },
+	{ "not_in_the_ta" }, { "random" }, { "recurse" },
 };
 
 /* --- the host's OCALLs ---------------------------------------------------- */
@@ -149,6 +149,20 @@ static void test_memory_predicates(void **state)
 	assert_int_equal(create(TA_SIGNED, 0, NULL, 0, &e), OE_OK);
 	assert_int_equal(call(e, F_WITHIN, NULL, 0, r, sizeof(r), NULL), OE_OK);
 	assert_memory_equal(r, want, sizeof(want));
+	assert_int_equal(oe_terminate_enclave(e), OE_OK);
+}
+
+static void test_random(void **state)
+{
+	oe_enclave_t *e = NULL;
+	uint8_t r[64], zero[32] = { 0 };
+	size_t w = 0;
+
+	assert_int_equal(create(TA_SIGNED, 0, NULL, 0, &e), OE_OK);
+	assert_int_equal(call(e, F_RANDOM, NULL, 0, r, sizeof(r), &w), OE_OK);
+	assert_int_equal(w, 64);
+	assert_memory_not_equal(r, r + 32, 32);
+	assert_memory_not_equal(r, zero, 32);
 	assert_int_equal(oe_terminate_enclave(e), OE_OK);
 }
 
@@ -346,6 +360,24 @@ static void test_heap_limit(void **state)
 	assert_int_equal(oe_terminate_enclave(e), OE_OK);
 }
 
+/* NumStackPages=64 (256 KiB) per TCS thread: 32 frames of 4 KiB fit, 128
+ * overflow the guard page and stop the TA. */
+static void test_stack_limit(void **state)
+{
+	oe_enclave_t *e = NULL;
+	uint64_t v = 0;
+	uint32_t depth = 32;
+
+	assert_int_equal(create(TA_SIGNED, 0, NULL, 0, &e), OE_OK);
+	assert_int_equal(call(e, F_RECURSE, &depth, sizeof(depth), &v, sizeof(v), NULL), OE_OK);
+	depth = 128;
+	assert_int_equal(call(e, F_RECURSE, &depth, sizeof(depth), &v, sizeof(v), NULL),
+			 OE_ENCLAVE_ABORTED);
+	if (!strstr(oe_last_error_detail(), "SIGSEGV"))
+		fail_msg("detail '%s'", oe_last_error_detail());
+	assert_int_equal(oe_terminate_enclave(e), OE_OK);
+}
+
 static void test_abort(void **state)
 {
 	oe_enclave_t *e = NULL;
@@ -453,6 +485,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest runtime[] = {
 		cmocka_unit_test(test_echo_and_ocalls),
 		cmocka_unit_test(test_memory_predicates),
+		cmocka_unit_test(test_random),
 		cmocka_unit_test(test_bad_ids_and_sizes),
 		cmocka_unit_test(test_tcs_limit),
 		cmocka_unit_test(test_two_enclaves),
@@ -466,6 +499,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_crash),
 		cmocka_unit_test(test_endless_loop),
 		cmocka_unit_test(test_heap_limit),
+		cmocka_unit_test(test_stack_limit),
 		cmocka_unit_test(test_abort),
 		cmocka_unit_test(test_memory_unreadable),
 		cmocka_unit_test(test_unsigned_and_altered),

@@ -184,6 +184,35 @@ static void e_lie(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t 
 	*w = cap + 100;
 }
 
+/* Two draws of oe_random, back to back. */
+static void e_random(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *w)
+{
+	if (cap < 64 || oe_random(out, 32) != OE_OK || oe_random(out + 32, 32) != OE_OK)
+		return;
+	*w = 64;
+}
+
+/* Recursion with 4 KiB frames, as deep as the input (u32) says: the
+ * stack is NumStackPages, so a deep enough call overflows it. */
+static __attribute__((noinline)) uint32_t recurse(uint32_t depth)
+{
+	volatile uint8_t frame[4096];
+
+	for (size_t i = 0; i < sizeof(frame); i += 64)
+		frame[i] = (uint8_t)depth;
+	frame[4095] = frame[0];
+	return depth ? recurse(depth - 1) + frame[4095] : 0;
+}
+
+static void e_recurse(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *w)
+{
+	uint32_t depth = 0;
+
+	if (n >= 4)
+		memcpy(&depth, in, 4);
+	put_u64(out, cap, w, recurse(depth));
+}
+
 static void e_empty(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *w)
 {
 	*w = 0;
@@ -207,5 +236,7 @@ const oe_ecall_entry_t oe_ecalls_table[] = {
 	{ "busy", e_busy },
 	{ "lie", e_lie },
 	{ "empty", e_empty },
+	{ "random", e_random },
+	{ "recurse", e_recurse },
 };
 const size_t oe_ecalls_table_size = sizeof(oe_ecalls_table) / sizeof(oe_ecalls_table[0]);
