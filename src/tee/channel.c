@@ -222,7 +222,6 @@ void te_ch_post(struct te_ch_slot *slot, const struct te_ch_msg *msg, uint32_t t
 	atomic_store_explicit(&slot->status, msg->status, memory_order_relaxed);
 	atomic_store_explicit(&slot->size, msg->size, memory_order_relaxed);
 	atomic_store_explicit(&slot->out_cap, msg->out_cap, memory_order_relaxed);
-	atomic_store_explicit(&slot->cpu_of[!to], (uint32_t)sched_getcpu(), memory_order_relaxed);
 	/* seq_cst store + load: pairs with the waiter's store of `waiting`
 	 * and load of `state`, so one of the two sides always sees the other
 	 * and no wake-up is lost. */
@@ -244,35 +243,36 @@ int te_ch_wait(struct te_ch_slot *slot, uint32_t want, uint64_t spin_ns,
 	       const _Atomic uint32_t *stop, uint64_t deadline_ns)
 {
 	uint64_t start = 0;
-	int me = sched_getcpu();
-
-	/* Two threads that share a CPU cannot answer each other while one of
-	 * them spins: yield to the other instead.  Both stay runnable, so an
-	 * idle CPU pulls one of them over and spinning pays again; sleeping
-	 * on the futex here would keep them together for good. */
-	int colocated = me >= 0 && (uint32_t)me == atomic_load_explicit(&slot->cpu_of[!want],
-								      memory_order_relaxed);
+	int colocated = 0;
 
 	for (uint32_t i = 0;; i++) {
-		if (colocated) {
-			if (atomic_load_explicit(&slot->state, memory_order_acquire) == want)
-				return 0;
-			sched_yield();
-			if (!start)
-				start = te_ch_now_ns();
-			else if (te_ch_now_ns() - start >= spin_ns)
-				break;
-			continue;
-		}
 		if (atomic_load_explicit(&slot->state, memory_order_acquire) == want)
 			return 0;
 		if (stop && atomic_load_explicit(stop, memory_order_relaxed))
 			return (int)atomic_load_explicit(stop, memory_order_relaxed);
-		te_cpu_relax();
+		if (colocated)
+			sched_yield();
+		else
+			te_cpu_relax();
 		if ((i & 63) != 63)
 			continue;
 		if (!start) {
+			/* No answer within the first few hundred cycles: say
+			 * where this side waits, and see whether the other side
+			 * last waited on this very CPU.  Two threads sharing a
+			 * CPU cannot answer each other while one of them spins,
+			 * so then yield instead: both stay runnable, an idle CPU
+			 * pulls one of them over, and spinning pays again
+			 * (sleeping on the futex would keep them together). */
+			int me = sched_getcpu();
+
 			start = te_ch_now_ns();
+			if (me >= 0) {
+				atomic_store_explicit(&slot->cpu_of[want & 1], (uint32_t)me,
+						      memory_order_relaxed);
+				colocated = (uint32_t)me == atomic_load_explicit(&slot->cpu_of[!want],
+										 memory_order_relaxed);
+			}
 			continue;
 		}
 		if (te_ch_now_ns() - start >= spin_ns)

@@ -71,7 +71,7 @@ struct te_ch_slot {
 	_Atomic uint32_t status; /* oe_result_t of a *_RET */
 	_Atomic uint64_t size;    /* bytes of data in the data area */
 	_Atomic uint64_t out_cap; /* bytes of output the caller can take */
-	/* cpu_of[side]: the CPU the host (0) / TA (1) side last posted from;
+	/* cpu_of[side]: the CPU the host (0) / TA (1) side last waited on;
 	 * a hint only (see te_ch_wait), never trusted for anything else. */
 	_Atomic uint32_t cpu_of[2];
 	char pad[64 - 48];
