@@ -27,6 +27,13 @@ typedef enum _oe_enclave_type {
 
 #define OE_PAGE_SIZE 0x1000
 
+/* Whose identity a seal key is bound to. */
+typedef enum _oe_seal_policy {
+	OE_SEAL_POLICY_UNIQUE = 1,  /* this exact enclave (its measurement) */
+	OE_SEAL_POLICY_PRODUCT = 2, /* signer + product id, any svn up to the current */
+	_OE_SEAL_POLICY_MAX = OE_ENUM_MAX,
+} oe_seal_policy_t;
+
 OE_EXTERNC_END
 
 #endif /* OPENENCLAVE_BITS_TYPES_H */

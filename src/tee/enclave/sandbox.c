@@ -2,7 +2,8 @@
  * sandbox.c - the TA's seccomp allow-list.
  *
  * A TA runs as if inside a TEE: it computes, allocates memory, waits on
- * its channel and talks to the host over fd 3 - nothing else.  No file,
+ * its channel, talks to the host over fd 3 and to its root of trust over
+ * fd 5 - nothing else.  No file,
  * network, process or identity system calls: those go through OCALLs to
  * the host, as on real hardware.  No executable memory can be created
  * after start (mmap/mprotect with PROT_EXEC are refused), so the code that
@@ -22,6 +23,7 @@
 #include <unistd.h>
 
 #include "tee/enclave/ta.h"
+#include "tee/rot/rot.h"
 
 static void te_ta_sigsys(int sig, siginfo_t *si, void *uc)
 {
@@ -58,6 +60,11 @@ int te_ta_sandbox_apply(void)
 			       SCMP_A0(SCMP_CMP_EQ, TE_TA_FD_CONTROL, 0));
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1,
 			       SCMP_A0(SCMP_CMP_EQ, TE_TA_FD_CONTROL, 0));
+	/* The root-of-trust socket (seal keys, evidence). */
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(read), 1,
+			       SCMP_A0(SCMP_CMP_EQ, TE_TA_FD_ROT, 0));
+	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(writev), 1,
+			       SCMP_A0(SCMP_CMP_EQ, TE_TA_FD_ROT, 0));
 	/* Memory, without ever making it executable. */
 	rc |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
 			       SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));

@@ -38,6 +38,7 @@
 #include "tee/detail.h"
 #include "tee/host/host_int.h"
 #include "tee/image.h"
+#include "tee/rot/rot.h"
 
 #define TE_HOST_SPIN_REGULAR_NS 50000u
 #define TE_HOST_SPIN_WORKER_NS 5000000u
@@ -382,6 +383,9 @@ static void *te_host_monitor(void *p)
 }
 
 /* --- create / terminate ------------------------------------------------- */
+/* The TA starts with fd 3 = control socket, 4 = channel file, 5 = its
+ * root-of-trust socket (answered by rot_host.c in developer mode); the
+ * image is executed from fd 6, closed by the exec. */
 
 static oe_result_t te_host_settings(const oe_enclave_setting_t *settings, uint32_t count,
 				    uint32_t *hworkers, uint32_t *eworkers)
@@ -454,17 +458,20 @@ static int te_host_image_fd(const te_tee_image *img, const char *path)
 }
 
 /* Child side of the fork: only async-signal-safe calls until exec. */
-static void te_host_exec_child(int ctl, int shm, int img, char *const argv[]) __attribute__((noreturn));
-static void te_host_exec_child(int ctl, int shm, int img, char *const argv[])
+static void te_host_exec_child(int ctl, int shm, int rot, int img, char *const argv[])
+	__attribute__((noreturn));
+static void te_host_exec_child(int ctl, int shm, int rot, int img, char *const argv[])
 {
 	char *const envp[] = { NULL };
-	int c = fcntl(ctl, F_DUPFD, 10), s = fcntl(shm, F_DUPFD, 10), i = fcntl(img, F_DUPFD_CLOEXEC, 10);
+	int c = fcntl(ctl, F_DUPFD, 10), s = fcntl(shm, F_DUPFD, 10), r = fcntl(rot, F_DUPFD, 10),
+	    i = fcntl(img, F_DUPFD_CLOEXEC, 10);
 
-	if (c < 0 || s < 0 || i < 0 || dup2(c, TE_TA_FD_CONTROL) < 0 || dup2(s, TE_TA_FD_SHARED) < 0 ||
-	    dup2(i, 5) < 0 || fcntl(5, F_SETFD, FD_CLOEXEC) < 0)
+	if (c < 0 || s < 0 || r < 0 || i < 0 || dup2(c, TE_TA_FD_CONTROL) < 0 ||
+	    dup2(s, TE_TA_FD_SHARED) < 0 || dup2(r, TE_TA_FD_ROT) < 0 || dup2(i, 6) < 0 ||
+	    fcntl(6, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(127);
-	syscall(SYS_close_range, 6, ~0U, 0);
-	syscall(SYS_execveat, 5, "", argv, envp, AT_EMPTY_PATH);
+	syscall(SYS_close_range, 7, ~0U, 0);
+	syscall(SYS_execveat, 6, "", argv, envp, AT_EMPTY_PATH);
 	_exit(127);
 }
 
@@ -501,6 +508,8 @@ static void te_host_free(oe_enclave_t *enc)
 		munmap(enc->base, enc->lay.total);
 	if (enc->ctl >= 0)
 		close(enc->ctl);
+	if (enc->rot_fd >= 0)
+		close(enc->rot_fd);
 	free(enc->busy);
 	free(enc->workers);
 	pthread_mutex_destroy(&enc->lock);
@@ -534,7 +543,7 @@ static oe_result_t te_host_start(oe_enclave_t *enc, const char *path, int debug,
 {
 	uint8_t *boot_buf = NULL;
 	struct te_ch_boot *boot = NULL;
-	int sv[2] = { -1, -1 }, shm = -1, img = -1;
+	int sv[2] = { -1, -1 }, rv[2] = { -1, -1 }, shm = -1, img = -1;
 	char argv0[64];
 	char *argv[] = { argv0, NULL };
 	const char *base = strrchr(path, '/');
@@ -565,7 +574,8 @@ static oe_result_t te_host_start(oe_enclave_t *enc, const char *path, int debug,
 		te_tee_fail(OE_PLATFORM_ERROR, "cannot stage the image: %s", strerror(errno));
 		goto out;
 	}
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 ||
+	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rv) != 0) {
 		te_tee_fail(OE_PLATFORM_ERROR, "socketpair: %s", strerror(errno));
 		goto out;
 	}
@@ -598,7 +608,7 @@ static oe_result_t te_host_start(oe_enclave_t *enc, const char *path, int debug,
 		goto out;
 	}
 	if (enc->pid == 0)
-		te_host_exec_child(sv[1], shm, img, argv);
+		te_host_exec_child(sv[1], shm, rv[1], img, argv);
 	if (wait_debugger)
 		fprintf(stderr,
 			"trustedge: enclave %s is process %d and waits for a debugger:\n"
@@ -606,6 +616,10 @@ static oe_result_t te_host_start(oe_enclave_t *enc, const char *path, int debug,
 			path, (int)enc->pid, path, (int)enc->pid);
 	close(sv[1]);
 	sv[1] = -1;
+	close(rv[1]);
+	rv[1] = -1;
+	enc->rot_fd = rv[0];
+	rv[0] = -1;
 	enc->ctl = sv[0];
 	sv[0] = -1;
 	if (send(enc->ctl, boot_buf, len, MSG_NOSIGNAL) != (ssize_t)len) {
@@ -620,6 +634,10 @@ out:
 		close(sv[0]);
 	if (sv[1] >= 0)
 		close(sv[1]);
+	if (rv[0] >= 0)
+		close(rv[0]);
+	if (rv[1] >= 0)
+		close(rv[1]);
 	if (shm >= 0)
 		close(shm);
 	if (img >= 0)
@@ -658,6 +676,7 @@ oe_result_t oe_create_enclave(const char *path, oe_enclave_type_t type, uint32_t
 		return te_tee_fail(OE_OUT_OF_MEMORY, "out of memory");
 	enc->magic = TE_HOST_MAGIC;
 	enc->ctl = -1;
+	enc->rot_fd = -1;
 	pthread_mutex_init(&enc->lock, NULL);
 	r = te_tee_image_load(path, &enc->image);
 	if (r != OE_OK) {
@@ -700,6 +719,10 @@ oe_result_t oe_create_enclave(const char *path, oe_enclave_type_t type, uint32_t
 	if (pthread_create(&enc->monitor, NULL, te_host_monitor, enc) != 0)
 		return te_host_start_failed(enc, te_tee_fail(OE_THREAD_CREATE_ERROR, "monitor thread"));
 	enc->monitor_started = 1;
+	if (te_host_rot_start(enc) != 0) {
+		oe_terminate_enclave(enc);
+		return te_tee_fail(OE_THREAD_CREATE_ERROR, "root-of-trust thread");
+	}
 	for (uint32_t i = 0; i < hworkers; i++) {
 		struct te_host_worker_arg *a = malloc(sizeof(*a));
 
@@ -743,6 +766,7 @@ oe_result_t oe_terminate_enclave(oe_enclave_t *enclave)
 		te_ch_wake(te_ch_slot_at(enc->base, &enc->lay, i));
 	for (uint32_t i = 0; i < enc->n_workers; i++)
 		pthread_join(enc->workers[i], NULL);
+	te_host_rot_stop(enc);
 	te_host_free(enc);
 	return OE_OK;
 }

@@ -44,11 +44,17 @@ struct _oe_enclave {
 
 	pthread_t monitor;
 	int monitor_started;
+	int rot_fd; /* developer mode: this side of the TA's root socket */
+	pthread_t rot_thread;
+	int rot_started;
 	pthread_t *workers;
 	uint32_t n_workers;
 };
 
 void te_host_serve_ocall(oe_enclave_t *enc, uint32_t idx, const struct te_ch_msg *m);
+/* rot_host.c: answer the TA's root-of-trust requests (developer mode). */
+int te_host_rot_start(oe_enclave_t *enc);
+void te_host_rot_stop(oe_enclave_t *enc);
 /* "openat" for a system call number of this architecture. */
 const char *te_host_syscall_name(int64_t nr);
 

@@ -1,0 +1,8 @@
+/* rot_seal.c - placeholder until seal-key derivation lands. */
+#include "tee/rot/rot_int.h"
+
+oe_result_t te_rot_do_seal_key(te_rot *rot, const te_rot_identity *id, const uint8_t *body,
+			       size_t n, uint8_t *out, size_t cap, size_t *out_size)
+{
+	return OE_UNSUPPORTED;
+}
