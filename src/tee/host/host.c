@@ -466,6 +466,12 @@ static void te_host_exec_child(int ctl, int shm, int rot, int img, char *const a
 	int c = fcntl(ctl, F_DUPFD, 10), s = fcntl(shm, F_DUPFD, 10), r = fcntl(rot, F_DUPFD, 10),
 	    i = fcntl(img, F_DUPFD_CLOEXEC, 10);
 
+	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	/* The TA gets no input and writes through OCALLs only; stderr stays
+	 * for the runtime's own start-up failures. */
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+		_exit(127);
 	if (c < 0 || s < 0 || r < 0 || i < 0 || dup2(c, TE_TA_FD_CONTROL) < 0 ||
 	    dup2(s, TE_TA_FD_SHARED) < 0 || dup2(r, TE_TA_FD_ROT) < 0 || dup2(i, 6) < 0 ||
 	    fcntl(6, F_SETFD, FD_CLOEXEC) < 0)
