@@ -20,6 +20,8 @@
 
 #include "bits/defs.h"
 #include "bits/result.h"
+#include "bits/evidence.h"
+#include "bits/report.h"
 #include "bits/types.h"
 
 OE_EXTERNC_BEGIN
@@ -80,6 +82,31 @@ oe_result_t oe_terminate_enclave(oe_enclave_t *enclave);
 /* trustedge extension: why the last failing call on this thread failed
  * ("TA made a forbidden system call: openat"), "" when nothing is known. */
 const char *oe_last_error_detail(void);
+
+/* Reports (docs/tee-attest.md).  A host cannot ask its enclave for a
+ * report without an ECALL the enclave's EDL declares; as the reference
+ * does when the EDL lacks it, oe_get_report returns OE_UNSUPPORTED: call
+ * oe_get_report (or oe_get_evidence) inside the enclave and pass the
+ * result out. */
+oe_result_t oe_get_report_v2(oe_enclave_t *enclave, uint32_t flags, const void *opt_params,
+			     size_t opt_params_size, uint8_t **report_buffer,
+			     size_t *report_buffer_size);
+#define oe_get_report oe_get_report_v2
+void oe_free_report(uint8_t *report_buffer);
+oe_result_t oe_get_target_info_v2(const uint8_t *report, size_t report_size,
+				   void **target_info_buffer, size_t *target_info_size);
+#define oe_get_target_info oe_get_target_info_v2
+void oe_free_target_info(void *target_info);
+/* Reads a report without checking it; parsed_report points into report. */
+oe_result_t oe_parse_report(const uint8_t *report, size_t report_size,
+			    oe_report_t *parsed_report);
+/* Checks a report and parses it (parsed_report may be NULL).  A remote
+ * report must chain to a trusted root (openenclave/trustedge.h).  A local
+ * report needs an enclave of this host (else OE_INVALID_PARAMETER) and
+ * is checked against that enclave's platform root, as the enclave itself
+ * would.  OE_VERIFY_FAILED when it does not verify. */
+oe_result_t oe_verify_report(oe_enclave_t *enclave, const uint8_t *report, size_t report_size,
+			     oe_report_t *parsed_report);
 
 OE_EXTERNC_END
 

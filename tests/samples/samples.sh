@@ -140,8 +140,17 @@ cmd_sample() {
 		>"$work/$name.build.log" 2>&1 || { cat "$work/$name.build.log"; fail "configure"; }
 	cmake --build "$b" >>"$work/$name.build.log" 2>&1 ||
 		{ tail -60 "$work/$name.build.log"; fail "build"; }
-	[ -f "$b/enclave/enclave.signed" ] || fail "no enclave/enclave.signed"
+	case $dir in
+	data-sealing) signed="enclave_a_v1/enclave_a_v1.signed" ;;
+	attestation) signed="enclave_a/enclave_a.signed" ;;
+	*) signed="enclave/enclave.signed" ;;
+	esac
+	[ -f "$b/$signed" ] || fail "no $signed"
 
+	# Sealing and attestation use a developer root: a fresh one in the
+	# work directory, never the user's ~/.local/share/trustedge.
+	rm -rf "$work/$name.dev-root"
+	export TE_TEE_DEV_ROOT="$work/$name.dev-root"
 	echo "== $dir: run"
 	out=$work/$name.run.log
 	run_isolated "$out" "$work/$name.pgid" timeout 120 cmake --build "$b" --target run
@@ -165,6 +174,31 @@ cmd_sample() {
 		expect "switchless ECALLs: 10000 calls, counter 10000," "$out"
 		expect "regular OCALLs:    10000 calls, counter 10000, host ran 10000," "$out"
 		expect "switchless OCALLs: 10000 calls, counter 10000, host ran 10000," "$out"
+		;;
+	data-sealing)
+		expect "enclave_a_v1 unseals its UNIQUE blob: OK" "$out"
+		expect "enclave_a_v1 unseals its PRODUCT blob: OK" "$out"
+		expect "enclave_a_v2 unseals enclave_a_v1's PRODUCT blob: OK" "$out"
+		expect "enclave_a_v1 unseals enclave_a_v2's PRODUCT blob: refused (OE_INVALID_ISVSVN)" "$out"
+		expect "enclave_a_v2 unseals enclave_a_v1's UNIQUE blob: refused (OE_CRYPTO_ERROR)" "$out"
+		expect "enclave_b unseals enclave_a_v1's UNIQUE blob: refused (OE_CRYPTO_ERROR)" "$out"
+		expect "enclave_b unseals enclave_a_v1's PRODUCT blob: refused (OE_CRYPTO_ERROR)" "$out"
+		expect "All outcomes as expected." "$out"
+		[ -f "$TE_TEE_DEV_ROOT/root.secret" ] || fail "the sample's developer root is not in the work dir"
+		;;
+	attestation)
+		for f in local remote; do
+			expect "Host: enclave_a attested to enclave_b" "$out"
+			expect "Host: replayed evidence refused by enclave_b, as it should be" "$out"
+			expect "Host: enclave_b attested to enclave_a" "$out"
+			expect "Host: $f attestation: both enclaves attested each other" "$out"
+			expect "Host: $f succeeded" "$out"
+		done
+		expect "enclave_b: the evidence is emulated (trustedge), signed by a developer root" "$out"
+		expect "enclave_b: oe_verify_evidence refused the evidence: OE_VERIFY_FAILED" "$out"
+		expect "enclave_b: decrypted a message from enclave_a: Hello enclave_b, this is enclave_a" "$out"
+		expect "enclave_a: decrypted a message from enclave_b: Hello enclave_a, this is enclave_b" "$out"
+		[ -f "$TE_TEE_DEV_ROOT/ca.crt" ] || fail "the sample's developer root is not in the work dir"
 		;;
 	*) fail "unknown sample $dir" ;;
 	esac

@@ -38,14 +38,14 @@
 enum {
 	F_ECHO, F_OCALL_ECHO, F_NESTED, F_SWITCHLESS_OCALL, F_OPEN, F_SOCKET, F_FORK, F_LOOP,
 	F_CRASH, F_HEAP_HOG, F_ABORT, F_PRINT, F_SECRET_ADDR, F_WITHIN, F_BUSY, F_LIE, F_EMPTY,
-	F_MISSING, F_RANDOM, F_RECURSE, F_COUNT
+	F_MISSING, F_RANDOM, F_RECURSE, F_CTOR_DONE, F_LOCALTIME, F_COUNT
 };
 
 static const oe_ecall_info_t ecall_names[F_COUNT] = {
 	{ "echo" }, { "ocall_echo" }, { "nested" }, { "switchless_ocall" }, { "open" },
 	{ "socket" }, { "fork" }, { "loop" }, { "crash" }, { "heap_hog" }, { "abort" },
 	{ "print" }, { "secret_addr" }, { "within" }, { "busy" }, { "lie" }, { "empty" },
-	{ "not_in_the_ta" }, { "random" }, { "recurse" },
+	{ "not_in_the_ta" }, { "random" }, { "recurse" }, { "ctor_done" }, { "localtime" },
 };
 
 /* --- the host's OCALLs ---------------------------------------------------- */
@@ -163,6 +163,22 @@ static void test_random(void **state)
 	assert_int_equal(w, 64);
 	assert_memory_not_equal(r, r + 32, 32);
 	assert_memory_not_equal(r, zero, 32);
+	assert_int_equal(oe_terminate_enclave(e), OE_OK);
+}
+
+/* The TA's own (slow) constructor has run before the first ECALL, and
+ * libc calls that read files on first use were prepared before the
+ * sandbox. */
+static void test_constructors_and_libc(void **state)
+{
+	oe_enclave_t *e = NULL;
+	oe_result_t r;
+
+	assert_int_equal(create(TA_SIGNED, 0, NULL, 0, &e), OE_OK);
+	assert_int_equal(call_u64(e, F_CTOR_DONE, &r), 1);
+	assert_int_equal(r, OE_OK);
+	assert_int_equal(call_u64(e, F_LOCALTIME, &r), 123);
+	assert_int_equal(r, OE_OK);
 	assert_int_equal(oe_terminate_enclave(e), OE_OK);
 }
 
@@ -486,6 +502,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_echo_and_ocalls),
 		cmocka_unit_test(test_memory_predicates),
 		cmocka_unit_test(test_random),
+		cmocka_unit_test(test_constructors_and_libc),
 		cmocka_unit_test(test_bad_ids_and_sizes),
 		cmocka_unit_test(test_tcs_limit),
 		cmocka_unit_test(test_two_enclaves),

@@ -71,6 +71,10 @@ typedef enum te_cli_opt {
 	TE_CLI_OPT_HSM_KEYS,
 	TE_CLI_OPT_FORCE,
 	TE_CLI_OPT_ROTATE,
+	/* tee commands */
+	TE_CLI_OPT_ROOT, /* repeatable */
+	TE_CLI_OPT_NONCE,
+	TE_CLI_OPT_ALLOW_DEBUG,
 	TE_CLI_OPT__COUNT
 } te_cli_opt;
 
@@ -103,6 +107,7 @@ typedef struct te_cli_group {
 extern const te_cli_group te_cli_key_group;
 extern const te_cli_group te_cli_cert_group;
 extern const te_cli_group te_cli_config_group;
+extern const te_cli_group te_cli_tee_group;
 
 struct te_cli {
 	/* Option values; flags are set to "" when given.  NULL when absent. */

@@ -68,12 +68,16 @@ static const cli_opt_def cli_opts[] = {
     {"hsm-keys", 0, 0, 0, TE_CLI_OPT_HSM_KEYS, 0},
     {"force", 0, 0, 0, TE_CLI_OPT_FORCE, 0},
     {"rotate", 0, 0, 0, TE_CLI_OPT_ROTATE, 0},
+    {"root", 0, 1, 0, TE_CLI_OPT_ROOT, 1},
+    {"nonce", 0, 1, 0, TE_CLI_OPT_NONCE, 0},
+    {"allow-debug", 0, 0, 0, TE_CLI_OPT_ALLOW_DEBUG, 0},
 };
 
 static const te_cli_group *const cli_groups[] = {
     &te_cli_key_group,
     &te_cli_cert_group,
     &te_cli_config_group,
+    &te_cli_tee_group,
 };
 
 #define CLI_N(a) (sizeof(a) / sizeof((a)[0]))

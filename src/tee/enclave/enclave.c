@@ -7,7 +7,8 @@
  * maps the channel, applies the heap limit, starts one thread per TCS and
  * per switchless worker with the signed stack size, makes the process
  * non-dumpable (unless debug) and locks it into the seccomp allow-list.
- * main() then only watches the control socket: a terminate request or the
+ * main() - after every constructor has run - tells the host the TA is
+ * ready, then only watches the control socket: a terminate request or the
  * host going away ends the process.
  *
  * Every message read from the channel is bounds-checked and its input
@@ -16,6 +17,9 @@
 #include <openenclave/edger8r/enclave.h>
 
 #include <errno.h>
+#include <limits.h>
+#include <malloc.h>
+#include <time.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdio_ext.h>
@@ -453,6 +457,16 @@ static void te_ta_boot(void)
 				   te_ta_g.boot.stack_bytes);
 
 	te_libc_stdio_init();
+	/* Things glibc does on first need by opening a file, which the
+	 * sandbox forbids, done now:
+	 *  - the time zone (gmtime_r/localtime_r, certificate time checks)
+	 *    comes from /etc/localtime: tzset();
+	 *  - free() in a thread's arena, when it could give memory back,
+	 *    reads /proc/sys/vm/overcommit_memory: a trim threshold no arena
+	 *    reaches means it never tries (the heap is bounded by
+	 *    NumHeapPages anyway; large blocks are still mmap'd and unmapped). */
+	tzset();
+	mallopt(M_TRIM_THRESHOLD, INT_MAX);
 	if (OPENSSL_init_crypto)
 		OPENSSL_init_crypto(TE_OSSL_INIT_LOAD_CONFIG | TE_OSSL_INIT_ADD_ALL_CIPHERS |
 					    TE_OSSL_INIT_ADD_ALL_DIGESTS,
@@ -463,7 +477,7 @@ static void te_ta_boot(void)
 	/* The heap limit counts from here: what the runtime itself took
 	 * before the TA's first instruction is not the TA's heap. */
 	te_ta_heap_set_limit(te_ta_g.boot.heap_bytes);
-	te_ta_ctl_send(TE_CTL_READY, missing, 0);
+	te_ta_g.missing = missing;
 }
 
 /* Runs before the TA's own constructors (default priority 65535), so no
@@ -475,6 +489,9 @@ __attribute__((constructor(101))) static void te_ta_ctor(void)
 
 int main(void)
 {
+	/* Ready only now: the TA's own constructors (C++ static objects
+	 * included) have all run, so no ECALL sees half-built globals. */
+	te_ta_ctl_send(TE_CTL_READY, te_ta_g.missing, 0);
 	for (;;) {
 		uint8_t msg[16];
 		ssize_t n = syscall(SYS_read, TE_TA_FD_CONTROL, msg, sizeof(msg));

@@ -18,6 +18,7 @@ struct te_ta {
 	uint32_t n_map;
 	_Atomic uint32_t aborting;
 	_Atomic uint32_t *hworker_busy; /* TA-private: which host worker slots are taken */
+	uint32_t missing; /* host ECALL names this TA lacks (sent with READY) */
 };
 
 extern struct te_ta te_ta_g;

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -22,8 +23,13 @@ static te_rot *te_host_rot_get(void)
 	te_rot *r;
 
 	pthread_mutex_lock(&te_host_rot_lock);
-	if (!te_host_rot && te_rot_dev_open(NULL, &te_host_rot) != OE_OK)
+	if (!te_host_rot && te_rot_dev_open(NULL, &te_host_rot) != OE_OK) {
+		/* The TA only learns OE_SERVICE_UNAVAILABLE; the host's user
+		 * needs the reason (a directory with the wrong owner, say). */
+		fprintf(stderr, "trustedge: enclave root of trust unavailable: %s\n",
+			te_tee_detail());
 		te_host_rot = NULL;
+	}
 	r = te_host_rot;
 	pthread_mutex_unlock(&te_host_rot_lock);
 	return r;

@@ -72,7 +72,8 @@ typedef struct te_rot_ops {
 	 * leaves the backend. */
 	oe_result_t (*derive)(te_rot *rot, const uint8_t *label, size_t label_size,
 			      uint8_t out[32]);
-	/* ECDSA P-256 / SHA-256 signature (DER) by the attestation key. */
+	/* ECDSA P-256 / SHA-256 signature (DER) by the attestation key;
+	 * *sig_size is the capacity of sig on entry, the length on return. */
 	oe_result_t (*sign)(te_rot *rot, const uint8_t *tbs, size_t tbs_size, uint8_t *sig,
 			    size_t *sig_size);
 	/* PEM: the attestation key's certificate then its issuers. */

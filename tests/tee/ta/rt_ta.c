@@ -213,6 +213,31 @@ static void e_recurse(const uint8_t *in, size_t n, uint8_t *out, size_t cap, siz
 	put_u64(out, cap, w, recurse(depth));
 }
 
+/* A constructor of the TA's own that takes a while: READY must wait for
+ * it, so the first ECALL sees it done. */
+static volatile int te_ctor_done;
+__attribute__((constructor)) static void slow_ctor(void)
+{
+	struct timespec ts = { 0, 20 * 1000000 };
+
+	nanosleep(&ts, NULL);
+	te_ctor_done = 1;
+}
+
+static void e_ctor_done(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *w)
+{
+	put_u64(out, cap, w, (uint64_t)te_ctor_done);
+}
+
+/* gmtime/localtime need the time zone, loaded before the sandbox. */
+static void e_localtime(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *w)
+{
+	time_t t = 1700000000;
+	struct tm tm;
+
+	put_u64(out, cap, w, localtime_r(&t, &tm) && gmtime_r(&t, &tm) ? (uint64_t)tm.tm_year : 0);
+}
+
 static void e_empty(const uint8_t *in, size_t n, uint8_t *out, size_t cap, size_t *w)
 {
 	*w = 0;
@@ -238,5 +263,7 @@ const oe_ecall_entry_t oe_ecalls_table[] = {
 	{ "empty", e_empty },
 	{ "random", e_random },
 	{ "recurse", e_recurse },
+	{ "ctor_done", e_ctor_done },
+	{ "localtime", e_localtime },
 };
 const size_t oe_ecalls_table_size = sizeof(oe_ecalls_table) / sizeof(oe_ecalls_table[0]);
