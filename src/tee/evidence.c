@@ -3,11 +3,12 @@
  * the layout): building it for the root of trust, parsing it through a
  * bounded reader, checking its chain and signature, and turning it into
  * the reference SDK's claims.  Also the reference's custom-claims buffer.
- * Untrusted bytes are read only through te_ev_rd; this file depends on
+ * Untrusted bytes are read only through te_tcur; this file depends on
  * OpenSSL and tee/detail.c only (it is built into the TA runtime, the host
  * runtime and the CLI).
  */
 #include "tee/evidence.h"
+#include "tee/tcur.h"
 #include "tee/detail.h"
 
 #include <stdlib.h>
@@ -39,42 +40,10 @@ static const char *const te_evidence_format_names[TE_EVIDENCE_N_FORMATS] = {
 
 /* ---- bounded little-endian reader and writer ---- */
 
-typedef struct te_ev_rd {
-	const uint8_t *p;
-	size_t len;
-	size_t off;
-	int bad; /* sticky: once short, every later read fails */
-} te_ev_rd;
-
-static const uint8_t *te_ev_take(te_ev_rd *r, size_t n)
-{
-	const uint8_t *v;
-
-	if (r->bad || n > r->len - r->off) {
-		r->bad = 1;
-		return NULL;
-	}
-	v = r->p + r->off;
-	r->off += n;
-	return v;
-}
-
-static uint64_t te_ev_le(te_ev_rd *r, size_t n)
-{
-	const uint8_t *b = te_ev_take(r, n);
-	uint64_t v = 0;
-
-	if (b == NULL)
-		return 0;
-	for (size_t i = n; i-- > 0;)
-		v = v << 8 | b[i];
-	return v;
-}
-
 /* Copies n bytes into dst (zeroes on a short read). */
-static void te_ev_copy(te_ev_rd *r, void *dst, size_t n)
+static void te_ev_copy(te_tcur *r, void *dst, size_t n)
 {
-	const uint8_t *b = te_ev_take(r, n);
+	const uint8_t *b = te_tcur_take(r, n);
 
 	if (b == NULL) {
 		memset(dst, 0, n);
@@ -397,7 +366,7 @@ static oe_result_t te_ev_bad(const char *what)
 
 oe_result_t te_evidence_parse(const uint8_t *buf, size_t n, te_evidence *ev)
 {
-	te_ev_rd r = {buf, n, 0, 0};
+	te_tcur r = {buf, n, 0, 0};
 	te_evidence e;
 	te_evidence_claims *c = &e.claims;
 	const uint8_t *magic;
@@ -408,18 +377,18 @@ oe_result_t te_evidence_parse(const uint8_t *buf, size_t n, te_evidence *ev)
 		return te_tee_fail(OE_INVALID_PARAMETER, "no evidence");
 	if (n > TE_EVIDENCE_MAX)
 		return te_ev_bad("larger than any evidence");
-	magic = te_ev_take(&r, TE_EVIDENCE_MAGIC_SIZE);
+	magic = te_tcur_take(&r, TE_EVIDENCE_MAGIC_SIZE);
 	if (magic == NULL || memcmp(magic, TE_EVIDENCE_MAGIC, TE_EVIDENCE_MAGIC_SIZE) != 0)
 		return te_ev_bad("not trustedge evidence (bad magic)");
-	if (te_ev_le(&r, 4) != TE_EVIDENCE_VERSION)
+	if (te_tcur_le(&r, 4) != TE_EVIDENCE_VERSION)
 		return te_ev_bad("unknown version");
-	c->flags = (uint32_t)te_ev_le(&r, 4);
+	c->flags = (uint32_t)te_tcur_le(&r, 4);
 	te_ev_copy(&r, c->format, OE_UUID_SIZE);
 	te_ev_copy(&r, c->unique_id, TE_EVIDENCE_ID_SIZE);
 	te_ev_copy(&r, c->signer_id, TE_EVIDENCE_ID_SIZE);
 	te_ev_copy(&r, c->product_id, TE_EVIDENCE_PRODUCT_ID_SIZE);
-	c->security_version = (uint32_t)te_ev_le(&r, 4);
-	c->attributes = te_ev_le(&r, 8);
+	c->security_version = (uint32_t)te_tcur_le(&r, 4);
+	c->attributes = te_tcur_le(&r, 8);
 	if (r.bad)
 		return te_ev_bad("truncated header");
 	if ((c->flags & ~TE_EVIDENCE_FLAGS_KNOWN) || !(c->flags & TE_EVIDENCE_FLAG_EMULATED))
@@ -432,37 +401,37 @@ oe_result_t te_evidence_parse(const uint8_t *buf, size_t n, te_evidence *ev)
 	        !(c->flags & TE_EVIDENCE_FLAG_DEVELOPER_ROOT) ||
 	    !(c->attributes & OE_REPORT_ATTRIBUTES_REMOTE) != !te_evidence_format_remote(c->format))
 		return te_ev_bad("attributes do not match the flags and format");
-	v = te_ev_le(&r, 4);
+	v = te_tcur_le(&r, 4);
 	if (v > TE_EVIDENCE_REPORT_DATA_MAX)
 		return te_ev_bad("report data longer than 64 bytes");
 	c->report_data_size = (size_t)v;
-	c->report_data = te_ev_take(&r, c->report_data_size);
-	v = te_ev_le(&r, 4);
+	c->report_data = te_tcur_take(&r, c->report_data_size);
+	v = te_tcur_le(&r, 4);
 	if (v > TE_EVIDENCE_CUSTOM_MAX)
 		return te_ev_bad("custom claims too large");
 	c->custom_claims_size = (size_t)v;
-	c->custom_claims = te_ev_take(&r, c->custom_claims_size);
-	v = te_ev_le(&r, 4);
+	c->custom_claims = te_tcur_take(&r, c->custom_claims_size);
+	v = te_tcur_le(&r, 4);
 	if (r.bad)
 		return te_ev_bad("truncated claims");
 	if (v < 1 || v > TE_EVIDENCE_CERTS_MAX)
 		return te_ev_bad("bad certificate count");
 	e.n_certs = (size_t)v;
 	for (size_t i = 0; i < e.n_certs; i++) {
-		v = te_ev_le(&r, 4);
+		v = te_tcur_le(&r, 4);
 		if (r.bad || v < 1 || v > TE_EVIDENCE_CERT_MAX)
 			return te_ev_bad("bad certificate length");
 		e.cert_size[i] = (size_t)v;
-		e.cert[i] = te_ev_take(&r, e.cert_size[i]);
+		e.cert[i] = te_tcur_take(&r, e.cert_size[i]);
 	}
 	if (r.bad)
 		return te_ev_bad("truncated certificate chain");
 	e.signed_size = r.off;
-	v = te_ev_le(&r, 4);
+	v = te_tcur_le(&r, 4);
 	if (r.bad || v < 1 || v > TE_EVIDENCE_SIG_MAX)
 		return te_ev_bad("bad signature length");
 	e.sig_size = (size_t)v;
-	e.sig = te_ev_take(&r, e.sig_size);
+	e.sig = te_tcur_take(&r, e.sig_size);
 	if (r.bad)
 		return te_ev_bad("truncated signature");
 	if (r.off != n)
@@ -804,7 +773,7 @@ oe_result_t te_custom_claims_serialize(const oe_claim_t *claims, size_t n, uint8
 oe_result_t te_custom_claims_deserialize(const uint8_t *buf, size_t size, oe_claim_t **out,
                                          size_t *n)
 {
-	te_ev_rd r = {buf, size, 0, 0};
+	te_tcur r = {buf, size, 0, 0};
 	oe_claim_t *list = NULL;
 	uint64_t version, count;
 	size_t k = 0;
@@ -812,8 +781,8 @@ oe_result_t te_custom_claims_deserialize(const uint8_t *buf, size_t size, oe_cla
 
 	if (buf == NULL || out == NULL || n == NULL || size > TE_EVIDENCE_CUSTOM_MAX)
 		return te_tee_fail(OE_INVALID_PARAMETER, "invalid custom claims buffer");
-	version = te_ev_le(&r, 8);
-	count = te_ev_le(&r, 8);
+	version = te_tcur_le(&r, 8);
+	count = te_tcur_le(&r, 8);
 	if (r.bad || version != OE_CUSTOM_CLAIMS_VERSION)
 		return te_tee_fail(OE_INVALID_PARAMETER, "custom claims: bad header or version");
 	/* Each claim takes at least an entry header and a NUL name. */
@@ -823,7 +792,7 @@ oe_result_t te_custom_claims_deserialize(const uint8_t *buf, size_t size, oe_cla
 	if (list == NULL)
 		return te_tee_fail(OE_OUT_OF_MEMORY, "out of memory");
 	for (k = 0; k < count; k++) {
-		uint64_t name_size = te_ev_le(&r, 8), value_size = te_ev_le(&r, 8);
+		uint64_t name_size = te_tcur_le(&r, 8), value_size = te_tcur_le(&r, 8);
 		const uint8_t *name, *value;
 
 		if (r.bad || name_size < 1 || name_size > TE_CUSTOM_CLAIMS_NAME_MAX ||
@@ -831,8 +800,8 @@ oe_result_t te_custom_claims_deserialize(const uint8_t *buf, size_t size, oe_cla
 			te_tee_fail(res, "custom claims: claim %zu has a bad size", k);
 			goto fail;
 		}
-		name = te_ev_take(&r, (size_t)name_size);
-		value = te_ev_take(&r, (size_t)value_size);
+		name = te_tcur_take(&r, (size_t)name_size);
+		value = te_tcur_take(&r, (size_t)value_size);
 		if (r.bad) {
 			te_tee_fail(res, "custom claims: claim %zu is truncated", k);
 			goto fail;

@@ -12,6 +12,7 @@
  * this file must not depend on libtrustedge (te_teecore stands alone).
  */
 #include "tee/image.h"
+#include "tee/tcur.h"
 #include "tee/detail.h"
 
 #include <elf.h>
@@ -60,38 +61,6 @@ static const char te_tee_sign_label[] = "trustedge.tee.signature.v1";
 
 /* ---- bounded little-endian reader and writer ---- */
 
-typedef struct te_tee_rd {
-	const uint8_t *p;
-	size_t len;
-	size_t off;
-	int bad; /* sticky: once short, every later read fails */
-} te_tee_rd;
-
-static const uint8_t *te_tee_rd_take(te_tee_rd *r, size_t n)
-{
-	const uint8_t *v;
-
-	if (r->bad || n > r->len - r->off) {
-		r->bad = 1;
-		return NULL;
-	}
-	v = r->p + r->off;
-	r->off += n;
-	return v;
-}
-
-static uint64_t te_tee_rd_le(te_tee_rd *r, size_t n)
-{
-	const uint8_t *b = te_tee_rd_take(r, n);
-	uint64_t v = 0;
-
-	if (b == NULL)
-		return 0;
-	for (size_t i = n; i-- > 0;)
-		v = v << 8 | b[i];
-	return v;
-}
-
 typedef struct te_tee_wr {
 	uint8_t *p;
 	size_t len;
@@ -131,14 +100,14 @@ static void te_tee_props_encode(const te_tee_props *p, uint8_t out[TE_TEE_PROPS_
 	te_tee_wr_le(&w, p->security_version, 2);
 }
 
-static void te_tee_props_decode(te_tee_rd *r, te_tee_props *p)
+static void te_tee_props_decode(te_tcur *r, te_tee_props *p)
 {
-	p->debug = (uint32_t)te_tee_rd_le(r, 4);
-	p->num_heap_pages = te_tee_rd_le(r, 8);
-	p->num_stack_pages = te_tee_rd_le(r, 8);
-	p->num_tcs = te_tee_rd_le(r, 8);
-	p->product_id = (uint16_t)te_tee_rd_le(r, 2);
-	p->security_version = (uint16_t)te_tee_rd_le(r, 2);
+	p->debug = (uint32_t)te_tcur_le(r, 4);
+	p->num_heap_pages = te_tcur_le(r, 8);
+	p->num_stack_pages = te_tcur_le(r, 8);
+	p->num_tcs = te_tcur_le(r, 8);
+	p->product_id = (uint16_t)te_tcur_le(r, 2);
+	p->security_version = (uint16_t)te_tcur_le(r, 2);
 }
 
 oe_result_t te_tee_props_check(const te_tee_props *p)
@@ -334,9 +303,9 @@ static int te_tee_has_footer(const uint8_t *data, size_t size)
  * front of the block. */
 static oe_result_t te_tee_footer_read(const uint8_t *data, size_t size, size_t *block_len)
 {
-	te_tee_rd r = {data, size, size - TE_TEE_FOOTER_SIZE + 8, 0};
-	uint64_t len = te_tee_rd_le(&r, 4);
-	uint64_t version = te_tee_rd_le(&r, 4);
+	te_tcur r = {data, size, size - TE_TEE_FOOTER_SIZE + 8, 0};
+	uint64_t len = te_tcur_le(&r, 4);
+	uint64_t version = te_tcur_le(&r, 4);
 
 	if (r.bad)
 		return te_tee_fail(OE_UNEXPECTED, "footer read failed");
@@ -392,33 +361,33 @@ typedef struct te_tee_block {
 
 static oe_result_t te_tee_block_parse(const uint8_t *block, size_t len, te_tee_block *b)
 {
-	te_tee_rd r = {block, len, 0, 0};
+	te_tcur r = {block, len, 0, 0};
 
-	b->version = te_tee_rd_le(&r, 4);
+	b->version = te_tcur_le(&r, 4);
 	if (!r.bad && b->version != TE_TEE_FORMAT_VERSION)
 		return te_tee_fail(
 		    OE_UNSUPPORTED_ENCLAVE_IMAGE,
 		    "signature block version %llu is not supported (this build reads %u)",
 		    (unsigned long long)b->version, TE_TEE_FORMAT_VERSION);
-	b->elf_size = te_tee_rd_le(&r, 8);
-	b->props_raw = te_tee_rd_take(&r, TE_TEE_PROPS_SIZE);
+	b->elf_size = te_tcur_le(&r, 8);
+	b->props_raw = te_tcur_take(&r, TE_TEE_PROPS_SIZE);
 	if (b->props_raw != NULL) {
-		te_tee_rd pr = {b->props_raw, TE_TEE_PROPS_SIZE, 0, 0};
+		te_tcur pr = {b->props_raw, TE_TEE_PROPS_SIZE, 0, 0};
 		te_tee_props_decode(&pr, &b->props);
 	}
-	b->unique_id = te_tee_rd_take(&r, TE_TEE_ID_SIZE);
-	b->key_len = (size_t)te_tee_rd_le(&r, 4);
+	b->unique_id = te_tcur_take(&r, TE_TEE_ID_SIZE);
+	b->key_len = (size_t)te_tcur_le(&r, 4);
 	if (!r.bad && (b->key_len == 0 || b->key_len > TE_TEE_KEY_MAX))
 		return te_tee_fail(OE_VERIFY_FAILED, "signer key length %zu is out of range 1..%u",
 		                   b->key_len, TE_TEE_KEY_MAX);
-	b->key = te_tee_rd_take(&r, b->key_len);
-	b->sig_alg = (uint32_t)te_tee_rd_le(&r, 4);
+	b->key = te_tcur_take(&r, b->key_len);
+	b->sig_alg = (uint32_t)te_tcur_le(&r, 4);
 	b->signed_len = r.off;
-	b->sig_len = (size_t)te_tee_rd_le(&r, 4);
+	b->sig_len = (size_t)te_tcur_le(&r, 4);
 	if (!r.bad && (b->sig_len == 0 || b->sig_len > TE_TEE_SIG_MAX))
 		return te_tee_fail(OE_VERIFY_FAILED, "signature length %zu is out of range 1..%u",
 		                   b->sig_len, TE_TEE_SIG_MAX);
-	b->sig = te_tee_rd_take(&r, b->sig_len);
+	b->sig = te_tcur_take(&r, b->sig_len);
 	if (r.bad || r.off != r.len)
 		return te_tee_fail(
 		    OE_VERIFY_FAILED,

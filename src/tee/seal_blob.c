@@ -45,19 +45,19 @@ oe_result_t te_seal_blob_write_prefix(uint8_t *blob, size_t cap, const uint8_t *
 
 oe_result_t te_seal_blob_parse(const uint8_t *blob, size_t size, te_seal_blob *out)
 {
-	te_seal_rd r;
+	te_tcur r;
 	te_seal_blob b;
 	const uint8_t *magic;
 	uint32_t version, ki, ctx, ct;
 
 	if (!blob || !out)
 		return OE_INVALID_PARAMETER;
-	te_seal_rd_init(&r, blob, size);
-	magic = te_seal_rd_bytes(&r, 4);
-	version = te_seal_rd_u16(&r);
-	ki = te_seal_rd_u16(&r);
-	ctx = te_seal_rd_u32(&r);
-	ct = te_seal_rd_u32(&r);
+	te_tcur_init(&r, blob, size);
+	magic = te_tcur_take(&r, 4);
+	version = te_tcur_u16(&r);
+	ki = te_tcur_u16(&r);
+	ctx = te_tcur_u32(&r);
+	ct = te_tcur_u32(&r);
 	if (r.bad || memcmp(magic, TE_SEAL_BLOB_MAGIC, 4) != 0)
 		return OE_INVALID_PARAMETER;
 	if (version != TE_SEAL_BLOB_VERSION)
@@ -66,15 +66,15 @@ oe_result_t te_seal_blob_parse(const uint8_t *blob, size_t size, te_seal_blob *o
 		return OE_INVALID_PARAMETER;
 	memset(&b, 0, sizeof(b));
 	b.key_info_size = ki;
-	b.key_info = te_seal_rd_bytes(&r, ki);
+	b.key_info = te_tcur_take(&r, ki);
 	b.context_size = ctx;
-	b.context = ctx ? te_seal_rd_bytes(&r, ctx) : NULL;
-	b.iv = te_seal_rd_bytes(&r, TE_SEAL_IV_SIZE);
-	b.prefix_size = size - r.left;
+	b.context = ctx ? te_tcur_take(&r, ctx) : NULL;
+	b.iv = te_tcur_take(&r, TE_SEAL_IV_SIZE);
+	b.prefix_size = r.off;
 	b.ciphertext_size = ct;
-	b.ciphertext = te_seal_rd_bytes(&r, ct);
-	b.tag = te_seal_rd_bytes(&r, TE_SEAL_TAG_SIZE);
-	if (!te_seal_rd_done(&r))
+	b.ciphertext = te_tcur_take(&r, ct);
+	b.tag = te_tcur_take(&r, TE_SEAL_TAG_SIZE);
+	if (!te_tcur_done(&r))
 		return OE_INVALID_PARAMETER;
 	*out = b;
 	return OE_OK;
@@ -82,12 +82,12 @@ oe_result_t te_seal_blob_parse(const uint8_t *blob, size_t size, te_seal_blob *o
 
 oe_result_t te_seal_key_info_policy(const uint8_t *key_info, size_t size, uint32_t *policy)
 {
-	te_seal_rd r;
+	te_tcur r;
 	uint32_t version, p;
 
-	te_seal_rd_init(&r, key_info, size);
-	version = te_seal_rd_u32(&r);
-	p = te_seal_rd_u32(&r);
+	te_tcur_init(&r, key_info, size);
+	version = te_tcur_u32(&r);
+	p = te_tcur_u32(&r);
 	if (r.bad || version != TE_SEAL_KEY_INFO_VERSION || size > TE_SEAL_KEY_INFO_MAX)
 		return OE_INVALID_PARAMETER;
 	*policy = p;

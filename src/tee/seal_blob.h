@@ -33,6 +33,8 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "tee/tcur.h"
+
 #include <openenclave/bits/result.h>
 
 #define TE_SEAL_BLOB_MAGIC    "TESB"
@@ -50,57 +52,6 @@
 #define TE_SEAL_KEY_ID_SIZE      16u
 
 /* --- bounded reader: every getter fails (and stays failed) on short input */
-
-typedef struct te_seal_rd {
-	const uint8_t *p;
-	size_t left;
-	int bad;
-} te_seal_rd;
-
-static inline void te_seal_rd_init(te_seal_rd *r, const uint8_t *p, size_t n)
-{
-	r->p = p;
-	r->left = p ? n : 0;
-	r->bad = 0;
-}
-
-/* The next n bytes (NULL, and the reader failed, when fewer are left). */
-static inline const uint8_t *te_seal_rd_bytes(te_seal_rd *r, size_t n)
-{
-	const uint8_t *q = r->p;
-
-	if (r->bad || n > r->left) {
-		r->bad = 1;
-		return NULL;
-	}
-	r->p += n;
-	r->left -= n;
-	return q;
-}
-
-static inline uint32_t te_seal_rd_u32(te_seal_rd *r)
-{
-	const uint8_t *q = te_seal_rd_bytes(r, 4);
-
-	if (!q)
-		return 0;
-	return (uint32_t)q[0] | (uint32_t)q[1] << 8 | (uint32_t)q[2] << 16 | (uint32_t)q[3] << 24;
-}
-
-static inline uint16_t te_seal_rd_u16(te_seal_rd *r)
-{
-	const uint8_t *q = te_seal_rd_bytes(r, 2);
-
-	if (!q)
-		return 0;
-	return (uint16_t)(q[0] | q[1] << 8);
-}
-
-/* True when everything was read, nothing failed and nothing is left. */
-static inline int te_seal_rd_done(const te_seal_rd *r)
-{
-	return !r->bad && r->left == 0;
-}
 
 static inline void te_seal_put_u16(uint8_t *p, uint16_t v)
 {

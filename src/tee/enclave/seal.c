@@ -51,7 +51,7 @@ static oe_result_t te_seal_key_request(uint32_t policy, const uint8_t *key_info,
 	const uint8_t *body = NULL, *k, *ki;
 	size_t body_size = 0;
 	uint32_t ki_size;
-	te_seal_rd r;
+	te_tcur r;
 	oe_result_t res;
 
 	if (key_info_size > TE_SEAL_KEY_INFO_MAX)
@@ -65,12 +65,12 @@ static oe_result_t te_seal_key_request(uint32_t policy, const uint8_t *key_info,
 	if (res != OE_OK)
 		goto out;
 	/* The root is another process: its reply is checked like any input. */
-	te_seal_rd_init(&r, body, body_size);
-	k = te_seal_rd_bytes(&r, TE_SEAL_KEY_SIZE);
-	ki_size = te_seal_rd_u32(&r);
-	ki = te_seal_rd_bytes(&r, ki_size);
+	te_tcur_init(&r, body, body_size);
+	k = te_tcur_take(&r, TE_SEAL_KEY_SIZE);
+	ki_size = te_tcur_u32(&r);
+	ki = te_tcur_take(&r, ki_size);
 	res = OE_UNEXPECTED;
-	if (!te_seal_rd_done(&r) || ki_size == 0 || ki_size > TE_SEAL_KEY_INFO_MAX)
+	if (!te_tcur_done(&r) || ki_size == 0 || ki_size > TE_SEAL_KEY_INFO_MAX)
 		goto out;
 	if (key_info_size && (ki_size != key_info_size || memcmp(ki, key_info, ki_size) != 0))
 		goto out;

@@ -12,35 +12,7 @@
 
 #include "tee/detail.h"
 #include "tee/evidence.h"
-
-typedef struct te_rot_rd {
-	const uint8_t *p;
-	size_t len;
-	size_t off;
-	int bad;
-} te_rot_rd;
-
-static const uint8_t *te_rot_rd_take(te_rot_rd *r, size_t n)
-{
-	const uint8_t *v;
-
-	if (r->bad || n > r->len - r->off) {
-		r->bad = 1;
-		return NULL;
-	}
-	v = r->p + r->off;
-	r->off += n;
-	return v;
-}
-
-static uint32_t te_rot_rd_u32(te_rot_rd *r)
-{
-	const uint8_t *b = te_rot_rd_take(r, 4);
-
-	if (b == NULL)
-		return 0;
-	return (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24;
-}
+#include "tee/tcur.h"
 
 static void te_rot_put_u32le(uint8_t *p, size_t v)
 {
@@ -92,7 +64,7 @@ static void te_rot_evidence_claims(const te_rot *rot, const te_rot_identity *id,
 oe_result_t te_rot_do_evidence(te_rot *rot, const te_rot_identity *id, const uint8_t *body,
                                size_t n, uint8_t *out, size_t cap, size_t *out_size)
 {
-	te_rot_rd r = {body, n, 0, 0};
+	te_tcur r = {body, n, 0, 0};
 	te_evidence_claims c;
 	const uint8_t *format;
 	const char *chain;
@@ -103,17 +75,17 @@ oe_result_t te_rot_do_evidence(te_rot *rot, const te_rot_identity *id, const uin
 
 	if (id == NULL || out == NULL || out_size == NULL || (n && body == NULL))
 		return OE_INVALID_PARAMETER;
-	format = te_rot_rd_take(&r, OE_UUID_SIZE);
-	rd_size = te_rot_rd_u32(&r);
+	format = te_tcur_take(&r, OE_UUID_SIZE);
+	rd_size = te_tcur_u32(&r);
 	if (r.bad || rd_size > TE_EVIDENCE_REPORT_DATA_MAX)
 		return te_tee_fail(OE_INVALID_PARAMETER,
 		                   "evidence request: report data over 64 bytes");
-	rd = te_rot_rd_take(&r, rd_size);
-	cc_size = te_rot_rd_u32(&r);
+	rd = te_tcur_take(&r, rd_size);
+	cc_size = te_tcur_u32(&r);
 	if (r.bad || cc_size > TE_EVIDENCE_CUSTOM_MAX)
 		return te_tee_fail(OE_INVALID_PARAMETER,
 		                   "evidence request: custom claims too large");
-	cc = te_rot_rd_take(&r, cc_size);
+	cc = te_tcur_take(&r, cc_size);
 	if (r.bad || r.off != n)
 		return te_tee_fail(OE_INVALID_PARAMETER, "evidence request: malformed body");
 	if (!te_evidence_format_known(format))

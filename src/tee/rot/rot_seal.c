@@ -41,18 +41,18 @@ static int te_seal_policy_ok(uint32_t policy)
  * version and policy, reserved bytes zero, no svn under UNIQUE. */
 static oe_result_t te_seal_key_info_read(const uint8_t *p, size_t n, te_seal_key_info *ki)
 {
-	te_seal_rd r;
+	te_tcur r;
 	const uint8_t *id;
 	uint32_t version;
 	uint16_t reserved;
 
-	te_seal_rd_init(&r, p, n);
-	version = te_seal_rd_u32(&r);
-	ki->policy = te_seal_rd_u32(&r);
-	ki->svn = te_seal_rd_u16(&r);
-	reserved = te_seal_rd_u16(&r);
-	id = te_seal_rd_bytes(&r, TE_SEAL_KEY_ID_SIZE);
-	if (!te_seal_rd_done(&r) || version != TE_SEAL_KEY_INFO_VERSION || reserved != 0)
+	te_tcur_init(&r, p, n);
+	version = te_tcur_u32(&r);
+	ki->policy = te_tcur_u32(&r);
+	ki->svn = te_tcur_u16(&r);
+	reserved = te_tcur_u16(&r);
+	id = te_tcur_take(&r, TE_SEAL_KEY_ID_SIZE);
+	if (!te_tcur_done(&r) || version != TE_SEAL_KEY_INFO_VERSION || reserved != 0)
 		return OE_INVALID_PARAMETER;
 	if (!te_seal_policy_ok(ki->policy))
 		return OE_INVALID_PARAMETER;
@@ -98,7 +98,7 @@ static void te_seal_label(const te_rot_identity *id, const te_seal_key_info *ki,
 oe_result_t te_rot_do_seal_key(te_rot *rot, const te_rot_identity *id, const uint8_t *body,
                                size_t n, uint8_t *out, size_t cap, size_t *out_size)
 {
-	te_seal_rd r;
+	te_tcur r;
 	te_seal_key_info ki;
 	const uint8_t *kip;
 	uint32_t policy, ki_size;
@@ -110,11 +110,11 @@ oe_result_t te_rot_do_seal_key(te_rot *rot, const te_rot_identity *id, const uin
 		return OE_SERVICE_UNAVAILABLE;
 	if (!id || !out || !out_size)
 		return OE_INVALID_PARAMETER;
-	te_seal_rd_init(&r, body, n);
-	policy = te_seal_rd_u32(&r);
-	ki_size = te_seal_rd_u32(&r);
-	kip = te_seal_rd_bytes(&r, ki_size);
-	if (!te_seal_rd_done(&r) || !te_seal_policy_ok(policy))
+	te_tcur_init(&r, body, n);
+	policy = te_tcur_u32(&r);
+	ki_size = te_tcur_u32(&r);
+	kip = te_tcur_take(&r, ki_size);
+	if (!te_tcur_done(&r) || !te_seal_policy_ok(policy))
 		return OE_INVALID_PARAMETER;
 	if (cap < TE_SEAL_KEY_SIZE + 4 + TE_SEAL_KEY_INFO_SIZE)
 		return OE_BUFFER_TOO_SMALL;
