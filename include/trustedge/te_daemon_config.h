@@ -38,10 +38,12 @@ typedef enum te_daemon_socket_id {
 	TE_DAEMON_SOCKET_CERTS,    /* certificates service */
 	TE_DAEMON_SOCKET_IDENTITY, /* identity service */
 	TE_DAEMON_SOCKET_MGMT,     /* management API */
+	TE_DAEMON_SOCKET_TEE,      /* managed enclaves (docs/tee.md; not HTTP) */
 	TE_DAEMON_SOCKET__COUNT
 } te_daemon_socket_id;
 
-/* "workload", "keys", "certs", "identity", "management" (the YAML keys). */
+/* "workload", "keys", "certs", "identity", "management", "tee" (the YAML
+ * keys). */
 const char *te_daemon_socket_name(te_daemon_socket_id id);
 
 typedef struct te_daemon_socket {
@@ -140,6 +142,10 @@ typedef struct te_daemon_config {
 	/* 1: successful module sign/encrypt/decrypt get an info audit line
 	 * too (default 0: debug, as they are the request load). */
 	int audit_all;
+	/* Managed enclaves: the user their TA processes run as when the
+	 * daemon runs as root (`tee: {ta_user: NAME}`); NULL: "nobody".  A
+	 * daemon that is not root runs them as itself. */
+	char *tee_ta_user;
 } te_daemon_config;
 
 /* Loads and checks path.  Mistakes are TE_ERR_CONFIG with

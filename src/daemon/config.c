@@ -47,14 +47,14 @@
  * only lets `config check` catch a typo without opening anything). */
 
 static const char *const dc_socket_keys[TE_DAEMON_SOCKET__COUNT] = {
-    "workload", "keys", "certs", "identity", "management",
+    "workload", "keys", "certs", "identity", "management", "tee",
 };
 static const char *const dc_socket_files[TE_DAEMON_SOCKET__COUNT] = {
-    "workload.sock", "keys.sock", "certs.sock", "identity.sock", "mgmt.sock",
+    "workload.sock", "keys.sock", "certs.sock", "identity.sock", "mgmt.sock", "tee.sock",
 };
 /* The management socket controls modules: only the daemon's own user. */
 static const unsigned dc_socket_modes[TE_DAEMON_SOCKET__COUNT] = {
-    0660, 0660, 0660, 0660, 0600,
+    0660, 0660, 0660, 0660, 0600, 0660,
 };
 
 static const char *const dc_log_levels[] = {"error", "warn", "info", "debug"};
@@ -1032,6 +1032,31 @@ out:
 	return rc;
 }
 
+/* tee: {ta_user: NAME}: the user managed TAs run as (a name: it is
+ * looked up when the TA starts, so a user made later still counts). */
+static te_err dc_tee(const dc_ctx *x, const te_config_node *n)
+{
+	static const char *const known[] = {"ta_user"};
+	te_err rc = TE_OK;
+	const te_config_node *node = NULL;
+	const char *user = NULL;
+
+	TE_GUARD(dc_need_map(x, n, "ta_user"));
+	TE_GUARD(dc_known_keys(x, n, known, DC_N(known)));
+	TE_GUARD(dc_scalar(x, n, "ta_user", 0, &node, &user));
+	if (user == NULL)
+		goto out;
+	if (strcmp(user, "root") == 0 || strspn(user, "abcdefghijklmnopqrstuvwxyz"
+	                                              "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+	                                              "0123456789._-") != strlen(user)) {
+		rc = dc_err(x, node, "must be a user name other than root");
+		goto out;
+	}
+	TE_GUARD(dc_set(&x->dc->tee_ta_user, user));
+out:
+	return rc;
+}
+
 static te_err dc_log(const dc_ctx *x, const te_config_node *n)
 {
 	static const char *const known[] = {"level", "audit_all"};
@@ -1090,7 +1115,7 @@ static te_err dc_from_tree(const te_config *cfg, const char *name, te_daemon_con
 {
 	static const char *const known[] = {"hsm",          "state_dir", "cert_store", "sockets",
 	                                    "provisioning", "edge_ca",   "modules",    "principals",
-	                                    "limits",       "log"};
+	                                    "limits",       "log",       "tee"};
 	te_err rc = TE_OK;
 	const te_config_node *root = te_config_root(cfg), *n;
 	dc_ctx x;
@@ -1124,6 +1149,8 @@ static te_err dc_from_tree(const te_config *cfg, const char *name, te_daemon_con
 		TE_GUARD(dc_limits(&x, n));
 	if ((n = te_config_find(root, "log")) != NULL)
 		TE_GUARD(dc_log(&x, n));
+	if ((n = te_config_find(root, "tee")) != NULL)
+		TE_GUARD(dc_tee(&x, n));
 	*out = x.dc;
 	x.dc = NULL;
 out:
@@ -1262,6 +1289,7 @@ void te_daemon_config_free(te_daemon_config *dc)
 	free(dc->principals);
 	free(dc->state_dir);
 	free(dc->cert_store);
+	free(dc->tee_ta_user);
 	free(dc->source);
 	te_memzero(dc, sizeof(*dc));
 	free(dc);

@@ -86,6 +86,7 @@
  * a module.
  */
 #include "daemon/keys.h"
+#include "daemon/tee_rot.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -1414,6 +1415,15 @@ te_err te_keys_open_with_certs(te_hsm *hsm, const te_keys_config *cfg,
 out:
 	te_keys_close(k);
 	return rc;
+}
+
+te_err te_keys_tee_rot(te_keys *k, te_rot **out)
+{
+	if (!k->certs || k->ca.cert == NULL || k->ca.key == NULL)
+		return te_err_set(TE_ERR_UNSUPPORTED,
+		                  "keys: enclaves need the edge CA (a certificate store)");
+	return te_rot_hsm_open(k->hsm, k->ca.cert, k->ca.key, k->ca.chain, k->device_id,
+	                       keys_now(k), out);
 }
 
 void te_keys_close(te_keys *k)

@@ -146,6 +146,14 @@ te_err te_keys_open_with_certs(te_hsm *hsm, const te_keys_config *cfg,
  * te_keys_handle: a te_keys is not synchronised.
  */
 te_err te_keys_maintain(te_keys *k, int64_t now, int64_t *next) TE_MUST_CHECK TE_NONNULL(1, 3);
+/*
+ * The root of trust of managed enclaves (tee_rot.h) over this handler's
+ * HSM, its attestation key certified by the current edge CA: borrows the
+ * HSM (k's must outlive it); close it with te_rot_close.
+ * TE_ERR_UNSUPPORTED without a certificate store.
+ */
+struct te_rot;
+te_err te_keys_tee_rot(te_keys *k, struct te_rot **out) TE_MUST_CHECK TE_NONNULL(1, 2);
 /* NULL is a no-op. */
 void te_keys_close(te_keys *k);
 

@@ -28,8 +28,9 @@
 #define TE_PROC_DRAIN_MS 10000
 
 /* The keys process: serves chans[0..n) until all are closed or SIGTERM.
- * ctl: the control socket to the parent.  Returns the exit status. */
-int te_proc_keys_main(const te_daemon_config *dc, const int *chans, size_t n, int ctl);
+ * ctl: the control socket to the parent; tee: the listening TEE socket
+ * (tee_svc.h), -1 when there is none.  Returns the exit status. */
+int te_proc_keys_main(const te_daemon_config *dc, const int *chans, size_t n, int ctl, int tee);
 
 /* The API process: serves the sockets of ls, asking the keys process
  * over chans[0..n) (one per worker thread), until SIGTERM. */

@@ -92,6 +92,9 @@ int te_proc_api_main(const te_daemon_config *dc, const te_listen_set *ls, const 
 
 		if (ls->socks[i].fd < 0)
 			continue;
+		/* The TEE socket is the keys process's (tee_svc.c), not HTTP. */
+		if (i == TE_DAEMON_SOCKET_TEE)
+			continue;
 		memset(&c, 0, sizeof(c));
 		c.listen_fd = ls->socks[i].fd;
 		c.chans = chans_all;

@@ -23,6 +23,7 @@
 #include "daemon/ipc.h"
 #include "daemon/keys.h"
 #include "daemon/provision.h"
+#include "daemon/tee_svc.h"
 #include "trustedge/te_hsm.h"
 #include "trustedge/te_mem.h"
 
@@ -67,9 +68,9 @@ static int keys_poll_timeout(int64_t next)
 	return next <= now ? 0 : (int)(next - now) * 1000;
 }
 
-static int keys_serve(te_keys *k, const int *chans, size_t n, int ctl)
+static int keys_serve(te_keys *k, const int *chans, size_t n, int ctl, te_tee_svc *tee)
 {
-	struct pollfd p[KEYS_CHANS_MAX + 1];
+	struct pollfd p[KEYS_CHANS_MAX + 1 + TE_TEE_SVC_POLLFDS];
 	te_ipc_msg *req = te_secure_alloc(sizeof(*req));
 	te_ipc_msg *rep = te_secure_alloc(sizeof(*rep));
 	size_t open = n;
@@ -85,7 +86,8 @@ static int keys_serve(te_keys *k, const int *chans, size_t n, int ctl)
 		p[i] = (struct pollfd){.fd = chans[i], .events = POLLIN, .revents = 0};
 	p[n] = (struct pollfd){.fd = ctl, .events = POLLIN, .revents = 0};
 	while (!keys_stop && open > 0) {
-		int r = poll(p, n + 1, keys_poll_timeout(next));
+		size_t n_tee = tee != NULL ? te_tee_svc_pollfds(tee, p + n + 1) : 0;
+		int r = poll(p, n + 1 + n_tee, keys_poll_timeout(next));
 
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -110,6 +112,8 @@ static int keys_serve(te_keys *k, const int *chans, size_t n, int ctl)
 			p[i].fd = -1;
 			open--;
 		}
+		if (n_tee > 0)
+			te_tee_svc_dispatch(tee, p + n + 1, n_tee);
 		if ((int64_t)time(NULL) >= next) {
 			te_err rc = te_keys_maintain(k, (int64_t)time(NULL), &next);
 
@@ -127,10 +131,31 @@ out:
 	return status;
 }
 
-int te_proc_keys_main(const te_daemon_config *dc, const int *chans, size_t n, int ctl)
+/* The TEE service over tee (taken), with the HSM root of this process's
+ * edge CA.  Without a root (no certificate store) it still answers, to
+ * refuse; a TA user that does not exist stops the keys process. */
+static te_err keys_tee_open(te_keys *k, const te_daemon_config *dc, int tee, te_tee_svc **out)
+{
+	te_rot *rot = NULL;
+	te_err rc = te_keys_tee_rot(k, &rot);
+
+	if (rc != TE_OK) {
+		te_log_err(rc, "keys process: managed enclaves have no root of trust");
+		rot = NULL;
+	}
+	rc = te_tee_svc_new(tee, rot, dc->tee_ta_user, out);
+	if (rc != TE_OK) {
+		te_rot_close(rot);
+		close(tee);
+	}
+	return rc;
+}
+
+int te_proc_keys_main(const te_daemon_config *dc, const int *chans, size_t n, int ctl, int tee)
 {
 	te_hsm *hsm = NULL;
 	te_keys *k = NULL;
+	te_tee_svc *tsvc = NULL;
 	char device_key[TE_PROVISION_KEYREF_MAX + 1];
 	te_keys_config kc;
 	te_keys_cert_config cc;
@@ -166,13 +191,24 @@ int te_proc_keys_main(const te_daemon_config *dc, const int *chans, size_t n, in
 		te_log_err(rc, "keys process: cannot start");
 		goto out;
 	}
+	if (tee >= 0) {
+		rc = keys_tee_open(k, dc, tee, &tsvc);
+		tee = -1;
+		if (rc != TE_OK) {
+			te_log_err(rc, "keys process: TEE socket");
+			goto out;
+		}
+	}
 	rc = te_ipc_send(ctl, TE_IPC_READY, 0, NULL, 0);
 	if (rc != TE_OK) {
 		te_log_err(rc, "keys process: cannot tell the parent it is ready");
 		goto out;
 	}
-	status = keys_serve(k, chans, n, ctl);
+	status = keys_serve(k, chans, n, ctl, tsvc);
 out:
+	if (tee >= 0)
+		close(tee);
+	te_tee_svc_free(tsvc);
 	te_keys_close(k);
 	te_hsm_close(hsm);
 	return status;

@@ -16,6 +16,7 @@
  * and reloads) and the parsed configuration; it never opens the HSM.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
 #include <malloc.h>
@@ -194,6 +195,13 @@ static te_err td_gen_start(td *d, td_gen *g)
 	g->keys = fork();
 	TE_ENSURE(g->keys >= 0, TE_ERR_IO, "fork: %s", strerror(errno));
 	if (g->keys == 0) {
+		/* The keys process serves the TEE socket itself: it starts
+		 * the TAs and answers their root-of-trust requests from the
+		 * HSM (tee_svc.c).  A copy survives closing the set. */
+		int tee = d->ls.socks[TE_DAEMON_SOCKET_TEE].fd >= 0
+		              ? fcntl(d->ls.socks[TE_DAEMON_SOCKET_TEE].fd, F_DUPFD_CLOEXEC, 3)
+		              : -1;
+
 		te_proc_child_setup("trustedged-keys", self);
 		td_close_parent_fds(d);
 		te_listen_close_fds(&d->ls);
@@ -202,7 +210,7 @@ static te_err td_gen_start(td *d, td_gen *g)
 		close(ctlk[0]);
 		close(ctla[0]);
 		close(ctla[1]);
-		_exit(te_proc_keys_main(g->dc, keys_side, n, ctlk[1]));
+		_exit(te_proc_keys_main(g->dc, keys_side, n, ctlk[1], tee));
 	}
 	g->api = fork();
 	TE_ENSURE(g->api >= 0, TE_ERR_IO, "fork: %s", strerror(errno));
