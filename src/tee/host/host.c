@@ -31,6 +31,7 @@
 #include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -38,6 +39,7 @@
 #include "tee/detail.h"
 #include "tee/host/host_int.h"
 #include "tee/image.h"
+#include "tee/mgd.h"
 #include "tee/rot/rot.h"
 
 #define TE_HOST_SPIN_REGULAR_NS 50000u
@@ -140,6 +142,16 @@ static uint32_t te_host_slot_take(oe_enclave_t *enc, uint32_t first, uint32_t n)
 	return UINT32_MAX;
 }
 
+/* Stops the TA: ours to kill in developer mode; in managed mode it is
+ * trustedged's child (perhaps of another uid), which kills it on KILL. */
+static void te_host_kill(oe_enclave_t *enc)
+{
+	if (enc->mgd >= 0)
+		(void)te_mgd_send(enc->mgd, TE_MGD_KILL, NULL, 0, NULL, 0);
+	else if (enc->pid > 0)
+		kill(enc->pid, SIGKILL);
+}
+
 /* The TA did not answer in time: stop it and wait for the monitor to see
  * it gone, so the reason every caller gets is this one. */
 static oe_result_t te_host_timeout(oe_enclave_t *enc, uint32_t fn)
@@ -151,7 +163,7 @@ static oe_result_t te_host_timeout(oe_enclave_t *enc, uint32_t fn)
 			 fn < enc->ecall_count ? enc->ecall_names[fn].name : "?",
 			 (unsigned long long)(enc->timeout_ns / 1000000u));
 	pthread_mutex_unlock(&enc->lock);
-	kill(enc->pid, SIGKILL);
+	te_host_kill(enc);
 	while (!atomic_load(&enc->dead))
 		usleep(1000);
 	return te_host_dead_result(enc);
@@ -352,6 +364,24 @@ static int te_host_ctl(oe_enclave_t *enc, const uint8_t *msg, ssize_t n)
 	}
 }
 
+/* Managed mode: how the TA ended, as trustedged (its parent) saw it. */
+static void te_host_mgd_exited(oe_enclave_t *enc, siginfo_t *si)
+{
+	uint8_t body[8];
+	uint32_t type = 0;
+	size_t n = 0, nfds = 0;
+
+	if (te_mgd_recv(enc->mgd, &type, body, sizeof(body), &n, NULL, 0, &nfds,
+	                TE_HOST_READY_MS) == 0 &&
+	    type == TE_MGD_EXITED && n == sizeof(body)) {
+		si->si_code = (int)te_mgd_get_u32(body);
+		si->si_status = (int)te_mgd_get_u32(body + 4);
+		return;
+	}
+	si->si_code = CLD_KILLED;
+	si->si_status = SIGKILL;
+}
+
 static void *te_host_monitor(void *p)
 {
 	oe_enclave_t *enc = p;
@@ -367,8 +397,11 @@ static void *te_host_monitor(void *p)
 			break;
 	}
 	memset(&si, 0, sizeof(si));
-	while (waitid(P_PID, (id_t)enc->pid, &si, WEXITED) < 0 && errno == EINTR)
-		;
+	if (enc->mgd >= 0)
+		te_host_mgd_exited(enc, &si);
+	else
+		while (waitid(P_PID, (id_t)enc->pid, &si, WEXITED) < 0 && errno == EINTR)
+			;
 	if (si.si_code == CLD_KILLED || si.si_code == CLD_DUMPED)
 		te_host_note(enc, "TA process was killed by %s (%d)", te_host_signame(si.si_status),
 			     si.si_status);
@@ -516,6 +549,8 @@ static void te_host_free(oe_enclave_t *enc)
 		close(enc->ctl);
 	if (enc->rot_fd >= 0)
 		close(enc->rot_fd);
+	if (enc->mgd >= 0)
+		close(enc->mgd); /* trustedged stops the TA if it still runs */
 	free(enc->busy);
 	free(enc->workers);
 	pthread_mutex_destroy(&enc->lock);
@@ -529,7 +564,9 @@ static oe_result_t te_host_start_failed(oe_enclave_t *enc, oe_result_t r)
 {
 	siginfo_t si;
 
-	if (enc->pid > 0) {
+	if (enc->pid > 0 && enc->mgd >= 0) {
+		te_host_kill(enc);
+	} else if (enc->pid > 0) {
 		kill(enc->pid, SIGKILL);
 		memset(&si, 0, sizeof(si));
 		while (waitid(P_PID, (id_t)enc->pid, &si, WEXITED) < 0 && errno == EINTR)
@@ -544,11 +581,128 @@ static oe_result_t te_host_start_failed(oe_enclave_t *enc, oe_result_t r)
 	return r;
 }
 
+/* The bootstrap datagram for the TA: limits, slot counts, where the host
+ * maps the channel, the host's ECALL names. */
+static oe_result_t te_host_boot(oe_enclave_t *enc, int debug, int wait_debugger, uint8_t *buf,
+				size_t cap, size_t *len)
+{
+	struct te_ch_boot *boot = calloc(1, sizeof(*boot));
+
+	if (!boot)
+		return te_tee_fail(OE_OUT_OF_MEMORY, "out of memory");
+	boot->debug = (uint32_t)debug;
+	boot->wait_debugger = (uint32_t)wait_debugger;
+	boot->heap_bytes = enc->image.props.num_heap_pages * OE_PAGE_SIZE;
+	boot->stack_bytes = enc->image.props.num_stack_pages * OE_PAGE_SIZE;
+	boot->n_regular = enc->lay.n_regular;
+	boot->n_eworkers = enc->lay.n_eworkers;
+	boot->n_hworkers = enc->lay.n_hworkers;
+	boot->shared_addr = (uint64_t)(uintptr_t)enc->base;
+	boot->enclave = (uint64_t)(uintptr_t)enc;
+	boot->n_names = enc->ecall_count;
+	for (uint32_t i = 0; i < enc->ecall_count; i++)
+		boot->names[i] = enc->ecall_names[i].name;
+	*len = te_ch_boot_encode(boot, buf, cap);
+	free(boot);
+	if (!*len)
+		return te_tee_fail(OE_INVALID_PARAMETER,
+				   "ECALL name table too large or a name empty");
+	return OE_OK;
+}
+
+/* Managed mode (mgd.h): trustedged verifies the image itself, starts the
+ * TA and keeps its root socket; the host gets the control socket and the
+ * channel file, mapped where the bootstrap said (reserved beforehand). */
+static oe_result_t te_host_start_managed(oe_enclave_t *enc, const char *path, const char *sock,
+					 int debug, int wait_debugger)
+{
+	struct sockaddr_un sa;
+	uint8_t *body = NULL, reply[4 + TE_MGD_DETAIL_MAX];
+	size_t len = 0, n = 0, nfds = 0;
+	uint32_t type = 0;
+	int img = -1, conn = -1, fds[2] = { -1, -1 };
+	oe_result_t r = OE_PLATFORM_ERROR;
+
+	enc->base = mmap(NULL, enc->lay.total, PROT_NONE,
+			 MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	if (enc->base == MAP_FAILED) {
+		enc->base = NULL;
+		return te_tee_fail(OE_OUT_OF_MEMORY, "cannot reserve the channel's address");
+	}
+	body = malloc(8 + TE_CH_BOOT_MAX);
+	if (!body)
+		return te_tee_fail(OE_OUT_OF_MEMORY, "out of memory");
+	te_mgd_put_u32(body, TE_MGD_VERSION);
+	te_mgd_put_u32(body + 4, debug ? OE_ENCLAVE_FLAG_DEBUG : 0);
+	r = te_host_boot(enc, debug, wait_debugger, body + 8, TE_CH_BOOT_MAX, &len);
+	if (r != OE_OK)
+		goto out;
+	r = OE_PLATFORM_ERROR;
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(sock) >= sizeof(sa.sun_path)) {
+		r = te_tee_fail(OE_INVALID_PARAMETER, "%s is too long", TE_MGD_SOCKET_ENV);
+		goto out;
+	}
+	memcpy(sa.sun_path, sock, strlen(sock));
+	img = open(path, O_RDONLY | O_CLOEXEC);
+	conn = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (img < 0 || conn < 0 || connect(conn, (struct sockaddr *)&sa, sizeof(sa)) != 0) {
+		r = te_tee_fail(OE_SERVICE_UNAVAILABLE, "cannot reach trustedged at %s: %s", sock,
+				strerror(errno));
+		goto out;
+	}
+	if (te_mgd_send(conn, TE_MGD_CREATE, body, 8 + len, &img, 1) != 0 ||
+	    te_mgd_recv(conn, &type, reply, sizeof(reply), &n, fds, 2, &nfds,
+			TE_HOST_READY_MS) != 0) {
+		r = te_tee_fail(OE_SERVICE_UNAVAILABLE, "trustedged at %s did not answer: %s",
+				sock, strerror(errno));
+		goto out;
+	}
+	if (type == TE_MGD_ERROR && n >= 4 && nfds == 0) {
+		r = (oe_result_t)te_mgd_get_u32(reply);
+		r = te_tee_fail(r == OE_OK ? OE_UNEXPECTED : r, "trustedged: %.*s", (int)(n - 4),
+				(const char *)reply + 4);
+		goto out;
+	}
+	if (type != TE_MGD_CREATED || n != 16 || nfds != 2 || te_mgd_get_u32(reply) != OE_OK ||
+	    te_mgd_get_u64(reply + 8) != enc->lay.total) {
+		r = te_tee_fail(OE_UNEXPECTED, "trustedged sent an unexpected reply");
+		goto out;
+	}
+	enc->pid = (pid_t)te_mgd_get_u32(reply + 4);
+	enc->mgd = conn;
+	conn = -1;
+	enc->ctl = fds[0];
+	fds[0] = -1;
+	if (mmap(enc->base, enc->lay.total, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_FIXED, fds[1],
+		 0) != enc->base) {
+		r = te_tee_fail(OE_OUT_OF_MEMORY, "cannot map the channel: %s", strerror(errno));
+		goto out;
+	}
+	if (wait_debugger)
+		fprintf(stderr,
+			"trustedge: enclave %s is process %d and waits for a debugger:\n"
+			"  gdb %s -p %d\n",
+			path, (int)enc->pid, path, (int)enc->pid);
+	r = te_host_await_ready(enc, wait_debugger);
+out:
+	free(body);
+	if (img >= 0)
+		close(img);
+	if (conn >= 0)
+		close(conn);
+	if (fds[0] >= 0)
+		close(fds[0]);
+	if (fds[1] >= 0)
+		close(fds[1]);
+	return r;
+}
+
 static oe_result_t te_host_start(oe_enclave_t *enc, const char *path, int debug,
 				 int wait_debugger)
 {
 	uint8_t *boot_buf = NULL;
-	struct te_ch_boot *boot = NULL;
 	int sv[2] = { -1, -1 }, rv[2] = { -1, -1 }, shm = -1, img = -1;
 	char argv0[64];
 	char *argv[] = { argv0, NULL };
@@ -556,6 +710,9 @@ static oe_result_t te_host_start(oe_enclave_t *enc, const char *path, int debug,
 	size_t len;
 	oe_result_t r = OE_PLATFORM_ERROR;
 
+	if (getenv(TE_MGD_SOCKET_ENV) && *getenv(TE_MGD_SOCKET_ENV))
+		return te_host_start_managed(enc, path, getenv(TE_MGD_SOCKET_ENV), debug,
+					     wait_debugger);
 	snprintf(argv0, sizeof(argv0), "te-ta:%s", base ? base + 1 : path);
 	shm = memfd_create("te-channel", MFD_CLOEXEC);
 	if (shm < 0 || ftruncate(shm, (off_t)enc->lay.total) != 0) {
@@ -585,29 +742,15 @@ static oe_result_t te_host_start(oe_enclave_t *enc, const char *path, int debug,
 		te_tee_fail(OE_PLATFORM_ERROR, "socketpair: %s", strerror(errno));
 		goto out;
 	}
-	boot = calloc(1, sizeof(*boot));
 	boot_buf = malloc(TE_CH_BOOT_MAX);
-	if (!boot || !boot_buf) {
+	if (!boot_buf) {
 		r = te_tee_fail(OE_OUT_OF_MEMORY, "out of memory");
 		goto out;
 	}
-	boot->debug = (uint32_t)debug;
-	boot->wait_debugger = (uint32_t)wait_debugger;
-	boot->heap_bytes = enc->image.props.num_heap_pages * OE_PAGE_SIZE;
-	boot->stack_bytes = enc->image.props.num_stack_pages * OE_PAGE_SIZE;
-	boot->n_regular = enc->lay.n_regular;
-	boot->n_eworkers = enc->lay.n_eworkers;
-	boot->n_hworkers = enc->lay.n_hworkers;
-	boot->shared_addr = (uint64_t)(uintptr_t)enc->base;
-	boot->enclave = (uint64_t)(uintptr_t)enc;
-	boot->n_names = enc->ecall_count;
-	for (uint32_t i = 0; i < enc->ecall_count; i++)
-		boot->names[i] = enc->ecall_names[i].name;
-	len = te_ch_boot_encode(boot, boot_buf, TE_CH_BOOT_MAX);
-	if (!len) {
-		r = te_tee_fail(OE_INVALID_PARAMETER, "ECALL name table too large or a name empty");
+	r = te_host_boot(enc, debug, wait_debugger, boot_buf, TE_CH_BOOT_MAX, &len);
+	if (r != OE_OK)
 		goto out;
-	}
+	r = OE_PLATFORM_ERROR;
 	enc->pid = fork();
 	if (enc->pid < 0) {
 		te_tee_fail(OE_PLATFORM_ERROR, "fork: %s", strerror(errno));
@@ -634,7 +777,6 @@ static oe_result_t te_host_start(oe_enclave_t *enc, const char *path, int debug,
 	}
 	r = te_host_await_ready(enc, wait_debugger);
 out:
-	free(boot);
 	free(boot_buf);
 	if (sv[0] >= 0)
 		close(sv[0]);
@@ -683,6 +825,7 @@ oe_result_t oe_create_enclave(const char *path, oe_enclave_type_t type, uint32_t
 	enc->magic = TE_HOST_MAGIC;
 	enc->ctl = -1;
 	enc->rot_fd = -1;
+	enc->mgd = -1;
 	pthread_mutex_init(&enc->lock, NULL);
 	r = te_tee_image_load(path, &enc->image);
 	if (r != OE_OK) {
@@ -725,7 +868,9 @@ oe_result_t oe_create_enclave(const char *path, oe_enclave_type_t type, uint32_t
 	if (pthread_create(&enc->monitor, NULL, te_host_monitor, enc) != 0)
 		return te_host_start_failed(enc, te_tee_fail(OE_THREAD_CREATE_ERROR, "monitor thread"));
 	enc->monitor_started = 1;
-	if (te_host_rot_start(enc) != 0) {
+	/* Managed: trustedged answers the TA's root socket; the host never
+	 * holds it. */
+	if (enc->mgd < 0 && te_host_rot_start(enc) != 0) {
 		oe_terminate_enclave(enc);
 		return te_tee_fail(OE_THREAD_CREATE_ERROR, "root-of-trust thread");
 	}
@@ -763,7 +908,7 @@ oe_result_t oe_terminate_enclave(oe_enclave_t *enclave)
 		clock_gettime(CLOCK_REALTIME, &ts);
 		ts.tv_sec += 2;
 		if (pthread_timedjoin_np(enc->monitor, NULL, &ts) != 0) {
-			kill(enc->pid, SIGKILL);
+			te_host_kill(enc);
 			pthread_join(enc->monitor, NULL);
 		}
 	}

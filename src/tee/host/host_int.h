@@ -45,6 +45,7 @@ struct _oe_enclave {
 	pthread_t monitor;
 	int monitor_started;
 	int rot_fd; /* developer mode: this side of the TA's root socket */
+	int mgd;    /* managed mode: the connection to trustedged (mgd.h); else -1 */
 	pthread_t rot_thread;
 	int rot_started;
 	pthread_t *workers;
