@@ -335,7 +335,7 @@ static void test_unknown_keys(void **state)
 	         "t.yaml:2: provisoning: unknown key (did you mean 'provisioning'?)");
 	load_bad("frobnicate: 1\n",
 	         "t.yaml:1: frobnicate: unknown key (known keys here: hsm, state_dir, cert_store, "
-	         "sockets, provisioning, edge_ca, modules, principals, limits, log)");
+	         "sockets, provisioning, edge_ca, modules, principals, limits, log, tee)");
 	load_bad("limits:\n  max_connection_per_uid: 5\n",
 	         "t.yaml:2: limits.max_connection_per_uid: unknown key (did you mean "
 	         "'max_connections_per_uid'?)");
@@ -576,6 +576,26 @@ static void test_principals(void **state)
 	load_bad("principals:\n  - keys: [a]\n", "t.yaml:2: principals[0]: missing 'uid'");
 }
 
+/* tee: {ta_user}: a user name, never root; the TEE socket's default. */
+static void test_tee(void **state)
+{
+	te_daemon_config *dc = load_ok("tee:\n  ta_user: te-ta\n");
+
+	(void)state;
+	assert_string_equal(dc->tee_ta_user, "te-ta");
+	assert_string_equal(dc->sockets[TE_DAEMON_SOCKET_TEE].path, "/run/trustedge/tee.sock");
+	assert_int_equal(dc->sockets[TE_DAEMON_SOCKET_TEE].mode, 0660);
+	te_daemon_config_free(dc);
+	dc = load_ok("log:\n  level: info\n");
+	assert_null(dc->tee_ta_user);
+	te_daemon_config_free(dc);
+	load_bad("tee:\n  ta_user: root\n",
+	         "t.yaml:2: tee.ta_user: must be a user name other than root");
+	load_bad("tee:\n  ta_user: a/b\n",
+	         "t.yaml:2: tee.ta_user: must be a user name other than root");
+	load_bad("tee:\n  user: x\n", "t.yaml:2: tee.user: unknown key (known keys here: ta_user)");
+}
+
 static void test_limits_and_log(void **state)
 {
 	(void)state;
@@ -610,6 +630,7 @@ int main(void)
 	    cmocka_unit_test(test_manual_x509_and_edge_ca_files),
 	    cmocka_unit_test(test_load_file),
 	    cmocka_unit_test(test_unknown_keys),
+	    cmocka_unit_test(test_tee),
 	    cmocka_unit_test(test_hsm_and_paths),
 	    cmocka_unit_test(test_sockets),
 	    cmocka_unit_test(test_provisioning),
