@@ -375,7 +375,6 @@ static void tee_accept(te_tee_svc *s)
 	size_t len = 0, nfds = 0;
 	uint32_t type = 0;
 	uint64_t size = 0;
-	uint8_t body[16];
 	char uid_hex[17] = "-";
 	te_peer peer = {0, 0, 0};
 	oe_result_t r;
@@ -407,11 +406,18 @@ static void tee_accept(te_tee_svc *s)
 	if (img >= 0)
 		close(img);
 	if (r == OE_OK) {
+		const char *chain = s->rot->ops->chain(s->rot);
+		size_t chain_n = chain ? strlen(chain) : 0;
+
+		if (chain_n > TE_MGD_CHAIN_MAX)
+			chain_n = 0; /* the host then trusts nothing for it */
 		tee_hex8(s->e[s->n].id.unique_id, uid_hex);
-		te_mgd_put_u32(body, OE_OK);
-		te_mgd_put_u32(body + 4, (uint32_t)pid);
-		te_mgd_put_u64(body + 8, size);
-		if (te_mgd_send(conn, TE_MGD_CREATED, body, sizeof(body), fds, 2) != 0) {
+		te_mgd_put_u32(s->out, OE_OK);
+		te_mgd_put_u32(s->out + 4, (uint32_t)pid);
+		te_mgd_put_u64(s->out + 8, size);
+		if (chain_n)
+			memcpy(s->out + 16, chain, chain_n);
+		if (te_mgd_send(conn, TE_MGD_CREATED, s->out, 16 + chain_n, fds, 2) != 0) {
 			kill(pid, SIGKILL);
 			s->e[s->n].conn = -1; /* reaped through its pidfd */
 			close(conn);

@@ -22,7 +22,10 @@
  *   daemon -> host
  *     TE_MGD_CREATED  fds: exactly 2, the TA's control socket (its fd 3)
  *                     and the channel file (its fd 4).  body: u32 OE_OK,
- *                     i32 pid of the TA, u64 channel size.
+ *                     i32 pid of the TA, u64 channel size, then the PEM
+ *                     certificate chain of the TA's root (public: what
+ *                     oe_verify_report trusts for a local report of this
+ *                     enclave), at most TE_MGD_CHAIN_MAX bytes.
  *     TE_MGD_ERROR    body: u32 oe_result_t, then up to TE_MGD_DETAIL_MAX
  *                     bytes of text; the daemon closes the connection.
  *     TE_MGD_EXITED   body: u32 si_code, i32 si_status of the TA (as
@@ -53,6 +56,7 @@
 #define TE_MGD_BODY_MAX   (8u + TE_CH_BOOT_MAX)
 #define TE_MGD_DETAIL_MAX 256u
 #define TE_MGD_FDS_MAX    2u
+#define TE_MGD_CHAIN_MAX  (32u * 1024u)
 /* How long a peer may take to send the rest of a message it started. */
 #define TE_MGD_IO_MS 5000
 

@@ -551,6 +551,7 @@ static void te_host_free(oe_enclave_t *enc)
 		close(enc->rot_fd);
 	if (enc->mgd >= 0)
 		close(enc->mgd); /* trustedged stops the TA if it still runs */
+	free(enc->mgd_chain);
 	free(enc->busy);
 	free(enc->workers);
 	pthread_mutex_destroy(&enc->lock);
@@ -617,7 +618,7 @@ static oe_result_t te_host_start_managed(oe_enclave_t *enc, const char *path, co
 					 int debug, int wait_debugger)
 {
 	struct sockaddr_un sa;
-	uint8_t *body = NULL, reply[4 + TE_MGD_DETAIL_MAX];
+	uint8_t *body = NULL, *reply = NULL;
 	size_t len = 0, n = 0, nfds = 0;
 	uint32_t type = 0;
 	int img = -1, conn = -1, fds[2] = { -1, -1 };
@@ -630,8 +631,11 @@ static oe_result_t te_host_start_managed(oe_enclave_t *enc, const char *path, co
 		return te_tee_fail(OE_OUT_OF_MEMORY, "cannot reserve the channel's address");
 	}
 	body = malloc(8 + TE_CH_BOOT_MAX);
-	if (!body)
-		return te_tee_fail(OE_OUT_OF_MEMORY, "out of memory");
+	reply = malloc(16 + TE_MGD_CHAIN_MAX);
+	if (!body || !reply) {
+		r = te_tee_fail(OE_OUT_OF_MEMORY, "out of memory");
+		goto out;
+	}
 	te_mgd_put_u32(body, TE_MGD_VERSION);
 	te_mgd_put_u32(body + 4, debug ? OE_ENCLAVE_FLAG_DEBUG : 0);
 	r = te_host_boot(enc, debug, wait_debugger, body + 8, TE_CH_BOOT_MAX, &len);
@@ -653,23 +657,29 @@ static oe_result_t te_host_start_managed(oe_enclave_t *enc, const char *path, co
 		goto out;
 	}
 	if (te_mgd_send(conn, TE_MGD_CREATE, body, 8 + len, &img, 1) != 0 ||
-	    te_mgd_recv(conn, &type, reply, sizeof(reply), &n, fds, 2, &nfds,
+	    te_mgd_recv(conn, &type, reply, 16 + TE_MGD_CHAIN_MAX, &n, fds, 2, &nfds,
 			TE_HOST_READY_MS) != 0) {
 		r = te_tee_fail(OE_SERVICE_UNAVAILABLE, "trustedged at %s did not answer: %s",
 				sock, strerror(errno));
 		goto out;
 	}
-	if (type == TE_MGD_ERROR && n >= 4 && nfds == 0) {
+	if (type == TE_MGD_ERROR && n >= 4 && n <= 4 + TE_MGD_DETAIL_MAX && nfds == 0) {
 		r = (oe_result_t)te_mgd_get_u32(reply);
 		r = te_tee_fail(r == OE_OK ? OE_UNEXPECTED : r, "trustedged: %.*s", (int)(n - 4),
 				(const char *)reply + 4);
 		goto out;
 	}
-	if (type != TE_MGD_CREATED || n != 16 || nfds != 2 || te_mgd_get_u32(reply) != OE_OK ||
+	if (type != TE_MGD_CREATED || n < 16 || nfds != 2 || te_mgd_get_u32(reply) != OE_OK ||
 	    te_mgd_get_u64(reply + 8) != enc->lay.total) {
 		r = te_tee_fail(OE_UNEXPECTED, "trustedged sent an unexpected reply");
 		goto out;
 	}
+	enc->mgd_chain = calloc(1, n - 16 + 1);
+	if (!enc->mgd_chain) {
+		r = te_tee_fail(OE_OUT_OF_MEMORY, "out of memory");
+		goto out;
+	}
+	memcpy(enc->mgd_chain, reply + 16, n - 16);
 	enc->pid = (pid_t)te_mgd_get_u32(reply + 4);
 	enc->mgd = conn;
 	conn = -1;
@@ -688,6 +698,7 @@ static oe_result_t te_host_start_managed(oe_enclave_t *enc, const char *path, co
 	r = te_host_await_ready(enc, wait_debugger);
 out:
 	free(body);
+	free(reply);
 	if (img >= 0)
 		close(img);
 	if (conn >= 0)

@@ -46,6 +46,7 @@ struct _oe_enclave {
 	int monitor_started;
 	int rot_fd; /* developer mode: this side of the TA's root socket */
 	int mgd;    /* managed mode: the connection to trustedged (mgd.h); else -1 */
+	char *mgd_chain; /* managed mode: the PEM chain of the TA's root */
 	pthread_t rot_thread;
 	int rot_started;
 	pthread_t *workers;

@@ -180,6 +180,34 @@ oe_result_t oe_get_report_v2(oe_enclave_t *enclave, uint32_t flags, const void *
 	                   "out");
 }
 
+/* A local report of a managed enclave: trusted as the root trustedged
+ * serves that enclave from (its chain came with TE_MGD_CREATED). */
+static oe_result_t te_host_verify_managed(oe_enclave_t *enc, const uint8_t *report, size_t n,
+                                          oe_report_t *parsed)
+{
+	te_evidence_roots *roots = NULL;
+	const te_evidence_roots *list;
+	char *pem = malloc(TE_EVIDENCE_PEM_MAX);
+	size_t pem_n = 0;
+	oe_result_t r;
+
+	if (pem == NULL)
+		return OE_OUT_OF_MEMORY;
+	r = enc->mgd_chain && enc->mgd_chain[0]
+	        ? te_evidence_chain_anchors(enc->mgd_chain, pem, TE_EVIDENCE_PEM_MAX, &pem_n)
+	        : te_tee_fail(OE_VERIFY_FAILED, "trustedged sent no root for this enclave");
+	if (r == OE_OK)
+		r = te_evidence_roots_new(&roots);
+	if (r == OE_OK)
+		r = te_evidence_roots_add_pem(roots, pem, pem_n);
+	list = roots;
+	if (r == OE_OK)
+		r = te_attest_verify_report(report, n, &list, 1, parsed);
+	te_evidence_roots_free(roots);
+	free(pem);
+	return r;
+}
+
 oe_result_t oe_verify_report(oe_enclave_t *enclave, const uint8_t *report, size_t report_size,
                              oe_report_t *parsed_report)
 {
@@ -201,6 +229,8 @@ oe_result_t oe_verify_report(oe_enclave_t *enclave, const uint8_t *report, size_
 	if (enclave == NULL || enclave->magic != TE_HOST_MAGIC)
 		return te_tee_fail(OE_INVALID_PARAMETER,
 		                   "a local report is verified with one of this host's enclaves");
+	if (enclave->mgd >= 0)
+		return te_host_verify_managed(enclave, report, report_size, parsed_report);
 	r = te_host_platform(&platform);
 	if (r != OE_OK)
 		return r;
