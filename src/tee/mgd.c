@@ -168,7 +168,7 @@ int te_mgd_recv(int fd, uint32_t *type, uint8_t *buf, size_t cap, size_t *len, i
 	m.msg_control = cm.buf;
 	m.msg_controllen = sizeof(cm.buf);
 	do
-		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC | MSG_WAITALL);
+		n = recvmsg(fd, &m, MSG_CMSG_CLOEXEC);
 	while (n < 0 && errno == EINTR);
 	if (n == 0)
 		errno = ECONNRESET;

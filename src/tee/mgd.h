@@ -73,7 +73,9 @@ int te_mgd_send(int fd, uint32_t type, const void *body, size_t len, const int *
  * More descriptors than max_fds, or a truncated control message, close
  * them all and fail with EPROTO.  timeout_ms bounds the wait for the
  * header (-1: none) and TE_MGD_IO_MS the rest.  0, or -1 with errno;
- * ECONNRESET for end of file before a header. */
+ * ECONNRESET for end of file before a header.  Never blocks past the
+ * timeouts, whatever the peer sends (a reader in the daemon serves
+ * everyone). */
 int te_mgd_recv(int fd, uint32_t *type, uint8_t *buf, size_t cap, size_t *len, int *fds,
                 size_t max_fds, size_t *nfds, int timeout_ms);
 

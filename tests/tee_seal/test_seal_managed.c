@@ -236,6 +236,16 @@ static void test_refusals(void **state)
 		expect_refused(TE_MGD_CREATE, body, n, dir, OE_INVALID_PARAMETER);
 		close(dir);
 	}
+	/* Half a header, then silence: the daemon gives up on it after
+	 * TE_MGD_IO_MS and serves the next caller. */
+	{
+		int slow = try_connect();
+
+		assert_true(slow >= 0);
+		assert_int_equal(send(slow, "\x01\x00\x45\x54", 4, MSG_NOSIGNAL), 4);
+		expect_refused(1, key_req, sizeof(key_req), -1, OE_UNSUPPORTED);
+		close(slow);
+	}
 	/* The daemon still serves after all that. */
 	setenv(TE_MGD_SOCKET_ENV, sock_path, 1);
 	{
