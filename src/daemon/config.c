@@ -15,6 +15,7 @@
 
 #include <errno.h>
 #include <grp.h>
+#include <limits.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -615,6 +616,23 @@ static te_err dc_sockets(const dc_ctx *x, const te_config_node *sockets)
 
 		if (n != NULL)
 			TE_GUARD(dc_socket(x, n, &x->dc->sockets[i]));
+	}
+	/* The TEE socket came later than the others: a file that moved the
+	 * workload socket and says nothing of tee gets it beside that one,
+	 * so the daemon still starts where /run/trustedge does not exist. */
+	if (te_config_find(sockets, "tee") == NULL) {
+		const char *w = x->dc->sockets[TE_DAEMON_SOCKET_WORKLOAD].path;
+		const char *slash = strrchr(w, '/');
+		char dir[PATH_MAX];
+
+		if (slash != NULL && (size_t)(slash - w) < sizeof(dir)) {
+			memcpy(dir, w, (size_t)(slash - w));
+			dir[slash - w] = '\0';
+			free(x->dc->sockets[TE_DAEMON_SOCKET_TEE].path);
+			x->dc->sockets[TE_DAEMON_SOCKET_TEE].path = NULL;
+			TE_GUARD(dc_join(&x->dc->sockets[TE_DAEMON_SOCKET_TEE].path,
+			                 dir[0] ? dir : "/", "tee.sock"));
+		}
 	}
 	/* Two services on one socket would answer each other's callers. */
 	for (size_t i = 0; i < TE_DAEMON_SOCKET__COUNT; i++) {

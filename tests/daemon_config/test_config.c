@@ -586,6 +586,10 @@ static void test_tee(void **state)
 	assert_string_equal(dc->sockets[TE_DAEMON_SOCKET_TEE].path, "/run/trustedge/tee.sock");
 	assert_int_equal(dc->sockets[TE_DAEMON_SOCKET_TEE].mode, 0660);
 	te_daemon_config_free(dc);
+	/* A file that moved the workload socket: tee.sock follows it. */
+	dc = load_ok("sockets:\n  workload:\n    path: /tmp/x/w.sock\n");
+	assert_string_equal(dc->sockets[TE_DAEMON_SOCKET_TEE].path, "/tmp/x/tee.sock");
+	te_daemon_config_free(dc);
 	dc = load_ok("log:\n  level: info\n");
 	assert_null(dc->tee_ta_user);
 	te_daemon_config_free(dc);
