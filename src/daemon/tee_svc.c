@@ -41,6 +41,7 @@
 #include "tee/channel.h"
 #include "tee/detail.h"
 #include "tee/image.h"
+#include "tee/host/spawn.h"
 #include "tee/mgd.h"
 #include "trustedge/te_mem.h"
 
@@ -194,67 +195,6 @@ fail:
 	return -1;
 }
 
-/* A sealed in-memory copy of the verified ELF: what the kernel executes. */
-static int tee_image_memfd(const te_tee_image *img)
-{
-	size_t off = 0;
-	int fd = memfd_create("te-ta", MFD_CLOEXEC | MFD_ALLOW_SEALING);
-
-	if (fd < 0)
-		return -1;
-	while (off < img->elf_size) {
-		ssize_t n = write(fd, img->data + off, img->elf_size - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	/* The TA user must be able to execute it. */
-	if (fchmod(fd, 0555) != 0 ||
-	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Child side of the fork: only async-signal-safe calls until exec. */
-static void tee_exec_child(const te_tee_svc *s, int ctl, int shm, int rot, int img)
-    __attribute__((noreturn));
-static void tee_exec_child(const te_tee_svc *s, int ctl, int shm, int rot, int img)
-{
-	static char argv0[] = "te-ta";
-	char *const argv[] = {argv0, NULL};
-	char *const envp[] = {NULL};
-	int c = fcntl(ctl, F_DUPFD, 10), m = fcntl(shm, F_DUPFD, 10), r = fcntl(rot, F_DUPFD, 10),
-	    i = fcntl(img, F_DUPFD_CLOEXEC, 10);
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-	sigset_t none;
-
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
-		_exit(127);
-	if (c < 0 || m < 0 || r < 0 || i < 0 || dup2(c, TE_TA_FD_CONTROL) < 0 ||
-	    dup2(m, TE_TA_FD_SHARED) < 0 || dup2(r, TE_TA_FD_ROT) < 0 || dup2(i, 6) < 0 ||
-	    fcntl(6, F_SETFD, FD_CLOEXEC) < 0)
-		_exit(127);
-	syscall(SYS_close_range, 7, ~0U, 0);
-	if (s->drop && (syscall(SYS_setgroups, 0, NULL) != 0 ||
-	                syscall(SYS_setresgid, s->ta_gid, s->ta_gid, s->ta_gid) != 0 ||
-	                syscall(SYS_setresuid, s->ta_uid, s->ta_uid, s->ta_uid) != 0))
-		_exit(127);
-	/* After the uid change, which would clear it: the TA goes with the
-	 * process that is its root of trust. */
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
-	syscall(SYS_execveat, 6, "", argv, envp, AT_EMPTY_PATH);
-	_exit(127);
-}
-
 /* Starts the TA a CREATE asks for; on success it is s->e[s->n]. */
 static oe_result_t tee_start(te_tee_svc *s, int conn, int image_fd, const uint8_t *body, size_t len,
                              int *pid_out, uint64_t *size_out, int fds_out[2])
@@ -306,7 +246,8 @@ static oe_result_t tee_start(te_tee_svc *s, int conn, int image_fd, const uint8_
 	if (!boot_len)
 		goto out;
 	shm = tee_channel(&lay);
-	exe = tee_image_memfd(&img);
+	/* The TA user must be able to execute it. */
+	exe = te_tee_stage_image(&img, "te-ta", 1);
 	if (shm < 0 || exe < 0 || socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0 ||
 	    socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, rv) != 0) {
 		r = te_tee_fail(OE_PLATFORM_ERROR, "cannot prepare the TA: %s", strerror(errno));
@@ -317,8 +258,16 @@ static oe_result_t tee_start(te_tee_svc *s, int conn, int image_fd, const uint8_
 		r = te_tee_fail(OE_PLATFORM_ERROR, "fork: %s", strerror(errno));
 		goto out;
 	}
-	if (pid == 0)
-		tee_exec_child(s, sv[1], shm, rv[1], exe);
+	if (pid == 0) {
+		/* The TA goes with the process that is its root of trust (this
+		 * one is single-threaded, so PDEATHSIG means what it says). */
+		static char argv0[] = "te-ta";
+		char *const argv[] = { argv0, NULL };
+		const te_tee_spawn_opts opts = { .drop = s->drop, .uid = s->ta_uid,
+						 .gid = s->ta_gid, .die_with_parent = 1 };
+
+		te_tee_exec_ta(sv[1], shm, rv[1], exe, argv, &opts);
+	}
 	pidfd = (int)syscall(SYS_pidfd_open, pid, 0);
 	if (pidfd < 0 || send(sv[0], s->out, boot_len, MSG_NOSIGNAL) != (ssize_t)boot_len) {
 		r = te_tee_fail(OE_PLATFORM_ERROR, "cannot start the TA");

@@ -38,6 +38,7 @@
 #include "tee/channel.h"
 #include "tee/detail.h"
 #include "tee/host/host_int.h"
+#include "tee/host/spawn.h"
 #include "tee/image.h"
 #include "tee/mgd.h"
 #include "tee/rot/rot.h"
@@ -460,60 +461,6 @@ static uint64_t te_host_timeout_ns(void)
 	return v * 1000000u;
 }
 
-/* A sealed in-memory copy of the verified ELF: what the kernel executes. */
-static int te_host_image_fd(const te_tee_image *img, const char *path)
-{
-	const char *base = strrchr(path, '/');
-	char name[64];
-	size_t off = 0;
-	int fd;
-
-	snprintf(name, sizeof(name), "te-ta:%s", base ? base + 1 : path);
-	fd = memfd_create(name, MFD_CLOEXEC | MFD_ALLOW_SEALING);
-	if (fd < 0)
-		return -1;
-	while (off < img->elf_size) {
-		ssize_t n = write(fd, img->data + off, img->elf_size - off);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			close(fd);
-			return -1;
-		}
-		off += (size_t)n;
-	}
-	if (fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE | F_SEAL_SEAL) != 0) {
-		close(fd);
-		return -1;
-	}
-	return fd;
-}
-
-/* Child side of the fork: only async-signal-safe calls until exec. */
-static void te_host_exec_child(int ctl, int shm, int rot, int img, char *const argv[])
-	__attribute__((noreturn));
-static void te_host_exec_child(int ctl, int shm, int rot, int img, char *const argv[])
-{
-	char *const envp[] = { NULL };
-	int c = fcntl(ctl, F_DUPFD, 10), s = fcntl(shm, F_DUPFD, 10), r = fcntl(rot, F_DUPFD, 10),
-	    i = fcntl(img, F_DUPFD_CLOEXEC, 10);
-
-	int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-	/* The TA gets no input and writes through OCALLs only; stderr stays
-	 * for the runtime's own start-up failures. */
-	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
-		_exit(127);
-	if (c < 0 || s < 0 || r < 0 || i < 0 || dup2(c, TE_TA_FD_CONTROL) < 0 ||
-	    dup2(s, TE_TA_FD_SHARED) < 0 || dup2(r, TE_TA_FD_ROT) < 0 || dup2(i, 6) < 0 ||
-	    fcntl(6, F_SETFD, FD_CLOEXEC) < 0)
-		_exit(127);
-	syscall(SYS_close_range, 7, ~0U, 0);
-	syscall(SYS_execveat, 6, "", argv, envp, AT_EMPTY_PATH);
-	_exit(127);
-}
-
 static oe_result_t te_host_await_ready(oe_enclave_t *enc, int wait_debugger)
 {
 	struct pollfd pfd = { .fd = enc->ctl, .events = POLLIN };
@@ -743,7 +690,13 @@ static oe_result_t te_host_start(oe_enclave_t *enc, const char *path, int debug,
 		atomic_store(&te_ch_slot_at(enc->base, &enc->lay,
 					    enc->lay.n_regular + enc->lay.n_eworkers + i)->state,
 			     TE_SLOT_TA);
-	img = te_host_image_fd(&enc->image, path);
+	{
+		const char *b = strrchr(path, '/');
+		char name[64];
+
+		snprintf(name, sizeof(name), "te-ta:%s", b ? b + 1 : path);
+		img = te_tee_stage_image(&enc->image, name, 0);
+	}
 	if (img < 0) {
 		te_tee_fail(OE_PLATFORM_ERROR, "cannot stage the image: %s", strerror(errno));
 		goto out;
@@ -768,7 +721,7 @@ static oe_result_t te_host_start(oe_enclave_t *enc, const char *path, int debug,
 		goto out;
 	}
 	if (enc->pid == 0)
-		te_host_exec_child(sv[1], shm, rv[1], img, argv);
+		te_tee_exec_ta(sv[1], shm, rv[1], img, argv, NULL);
 	if (wait_debugger)
 		fprintf(stderr,
 			"trustedge: enclave %s is process %d and waits for a debugger:\n"
