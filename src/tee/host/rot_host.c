@@ -11,6 +11,8 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <openssl/crypto.h>
+
 #include "tee/detail.h"
 #include "tee/host/host_int.h"
 #include "tee/rot/rot.h"
@@ -66,6 +68,7 @@ static void *te_host_rot_thread(void *p)
 	while (req && resp) {
 		ssize_t n = recv(enc->rot_fd, req, TE_ROT_MSG_MAX, MSG_TRUNC);
 		size_t out = 0;
+		ssize_t sent;
 		te_rot *rot;
 
 		if (n < 0 && errno == EINTR)
@@ -78,12 +81,13 @@ static void *te_host_rot_thread(void *p)
 		else
 			te_rot_serve(rot, &id, req, n > TE_ROT_MSG_MAX ? 0 : (size_t)n, resp,
 				     TE_ROT_MSG_MAX, &out);
-		if (out && send(enc->rot_fd, resp, out, MSG_NOSIGNAL) < 0)
+		sent = out ? send(enc->rot_fd, resp, out, MSG_NOSIGNAL) : 0;
+		/* A seal-key reply holds the key: gone once it is sent. */
+		OPENSSL_cleanse(resp, out);
+		if (sent < 0)
 			break;
 	}
 	free(req);
-	if (resp)
-		memset(resp, 0, TE_ROT_MSG_MAX); /* may have held a seal key */
 	free(resp);
 	return NULL;
 }
